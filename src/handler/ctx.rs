@@ -1,0 +1,247 @@
+//! `Ctx`: the request a plain handler reads (borrowed from the connection's
+//! buffers) and the response it writes (the connection's reusable `Response`).
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+
+use super::{HttpError, Response};
+use crate::config::EngineKind;
+use crate::proto::Version;
+use crate::router::{Dispatch, Params};
+
+/// The parts of a parsed request a context borrows.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestParts<'r> {
+    /// Method token as received (case-sensitive).
+    pub method: &'r str,
+    /// Path, without the query.
+    pub path: &'r str,
+    /// Raw query (after `?`, not decoded), empty when absent.
+    pub query: &'r str,
+    /// Protocol version.
+    pub version: Version,
+    /// Header fields as received.
+    pub headers: &'r [httparse::Header<'r>],
+    /// The whole request body (de-chunked).
+    pub body: &'r [u8],
+}
+
+/// Where the request is being served.
+#[derive(Clone, Copy, Debug)]
+pub struct ServeInfo {
+    /// The engine that owns the connection.
+    pub engine: EngineKind,
+    /// Whether the handler runs on the loop or off it.
+    pub dispatch: Dispatch,
+    /// The peer's address, when the transport has one.
+    pub remote: Option<SocketAddr>,
+}
+
+/// The handler's view of one request and its response.
+pub struct Ctx<'r> {
+    /// Method; owned only when pre-routing middleware rewrote it.
+    method: Cow<'r, str>,
+    /// Path; owned only when pre-routing middleware rewrote it.
+    path: Cow<'r, str>,
+    /// The rest of the request, borrowed.
+    parts: RequestParts<'r>,
+    /// Spans of `path` captured by the route.
+    params: Params,
+    /// Names of the captured params, by position.
+    param_names: &'r [Box<str>],
+    /// The matched route's pattern, empty before routing.
+    pattern: &'r str,
+    /// Engine, dispatch and peer.
+    info: ServeInfo,
+    /// The connection's response, reset before the handler runs.
+    resp: &'r mut Response,
+}
+
+impl<'r> Ctx<'r> {
+    /// A context for a request about to be routed.
+    pub fn new(parts: RequestParts<'r>, info: ServeInfo, resp: &'r mut Response) -> Self {
+        Ctx {
+            method: Cow::Borrowed(parts.method),
+            path: Cow::Borrowed(parts.path),
+            parts,
+            params: Params::new(),
+            param_names: &[],
+            pattern: "",
+            info,
+            resp,
+        }
+    }
+
+    /// Records the route the request matched (called by the router's caller).
+    pub fn set_route(&mut self, pattern: &'r str, names: &'r [Box<str>], params: Params) {
+        self.pattern = pattern;
+        self.param_names = names;
+        self.params = params;
+    }
+
+    /// Sets where the handler runs (the dispatch actor sets `Async`).
+    pub fn set_dispatch(&mut self, dispatch: Dispatch) {
+        self.info.dispatch = dispatch;
+    }
+
+    /// Request method.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// Rewrites the method before routing (pre-routing middleware).
+    pub fn set_method(&mut self, method: impl Into<String>) {
+        self.method = Cow::Owned(method.into());
+    }
+
+    /// Request path, without the query.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Rewrites the path before routing (pre-routing middleware).
+    pub fn set_path(&mut self, path: impl Into<String>) {
+        self.path = Cow::Owned(path.into());
+    }
+
+    /// The matched route's pattern (`/users/:id`), empty when unmatched.
+    pub fn pattern(&self) -> &str {
+        self.pattern
+    }
+
+    /// The raw query string, not decoded.
+    pub fn raw_query(&self) -> &str {
+        self.parts.query
+    }
+
+    /// The first value of query parameter `key`, percent-decoded.
+    pub fn query(&self, key: &str) -> Option<Cow<'r, str>> {
+        query_value(self.parts.query, key)
+    }
+
+    /// A route parameter by name (`:id`, `*path`).
+    pub fn param(&self, name: &str) -> Option<&str> {
+        let i = self.param_names.iter().position(|n| &**n == name)?;
+        self.params.value(&self.path, i)
+    }
+
+    /// A request header's value (name matched ASCII case-insensitively), when it
+    /// is valid UTF-8.
+    pub fn header(&self, name: &str) -> Option<&'r str> {
+        header_value(self.parts.headers, name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// A request header's raw value.
+    pub fn header_bytes(&self, name: &str) -> Option<&'r [u8]> {
+        header_value(self.parts.headers, name)
+    }
+
+    /// Every request header, in order received.
+    pub fn headers(&self) -> impl Iterator<Item = (&'r str, &'r [u8])> {
+        self.parts.headers.iter().map(|h| (h.name, h.value))
+    }
+
+    /// The request body (de-chunked).
+    pub fn body(&self) -> &'r [u8] {
+        self.parts.body
+    }
+
+    /// The peer's address.
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.info.remote
+    }
+
+    /// The protocol version.
+    pub fn version(&self) -> Version {
+        self.parts.version
+    }
+
+    /// Where this handler runs: `Inline` on the loop worker, `Async` off it.
+    pub fn dispatch(&self) -> Dispatch {
+        self.info.dispatch
+    }
+
+    /// The engine serving the connection.
+    pub fn engine(&self) -> EngineKind {
+        self.info.engine
+    }
+
+    /// The response being written.
+    pub fn response(&mut self) -> &mut Response {
+        self.resp
+    }
+
+    /// Sets the response status.
+    pub fn status(&mut self, status: u16) -> &mut Response {
+        self.resp.set_status(status)
+    }
+
+    /// Appends a response header.
+    pub fn set_header(&mut self, name: &str, value: &str) -> &mut Response {
+        self.resp.header(name, value)
+    }
+
+    /// A `text/plain` body.
+    pub fn text(&mut self, body: &str) -> &mut Response {
+        self.resp.text(body)
+    }
+
+    /// An `application/json` body.
+    pub fn json<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HttpError> {
+        self.resp.json(value).map(drop)
+    }
+
+    /// A body of any content type.
+    pub fn bytes(&mut self, content_type: &str, body: &[u8]) -> &mut Response {
+        self.resp.bytes(content_type, body)
+    }
+
+    /// A redirect (300..=308) to `location`.
+    pub fn redirect(&mut self, status: u16, location: &str) -> Result<(), HttpError> {
+        self.resp.redirect(status, location).map(drop)
+    }
+
+    /// A bodiless response.
+    pub fn no_content(&mut self, status: u16) -> &mut Response {
+        self.resp.no_content(status)
+    }
+
+    /// Starts a streamed body (chunked on HTTP/1.1); write it with
+    /// [`Response::write_chunk`].
+    pub fn stream(&mut self, content_type: &str) -> &mut Response {
+        self.resp.start_stream(content_type)
+    }
+
+    /// An owned copy of the request, for a future handler.
+    pub fn to_request(&self) -> super::Request {
+        super::Request::from_ctx(self)
+    }
+
+    /// The borrowed parts (for the owned copy).
+    pub(crate) fn parts(&self) -> &RequestParts<'r> {
+        &self.parts
+    }
+
+    /// Names and values of the captured params.
+    pub(crate) fn param_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.param_names
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| Some((&**n, self.params.value(&self.path, i)?)))
+    }
+
+    /// Where this request is served.
+    pub(crate) fn info(&self) -> ServeInfo {
+        self.info
+    }
+}
+
+/// The first value of `key` in a raw query, percent-decoded.
+pub(crate) fn query_value<'q>(query: &'q str, key: &str) -> Option<Cow<'q, str>> {
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// The value of header `name` (ASCII case-insensitive).
+pub(crate) fn header_value<'h>(headers: &[httparse::Header<'h>], name: &str) -> Option<&'h [u8]> {
+    headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value)
+}

@@ -1,0 +1,230 @@
+//! `Response`: a protocol-neutral response (status, header lines, body) that
+//! handlers fill and the protocol encoders (HTTP/1.1, h2) serialize.
+//!
+//! One `Response` lives per connection and is reset between requests, so its
+//! buffers keep their capacity and writing a response allocates nothing after
+//! warm-up. Future handlers build and return their own.
+
+use super::HttpError;
+
+/// How the body was produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyMode {
+    /// One body, sent with `content-length`.
+    Full,
+    /// Produced in pieces: chunked on HTTP/1.1, one DATA frame per piece on h2.
+    Streamed,
+}
+
+/// A response under construction.
+#[derive(Debug)]
+pub struct Response {
+    /// Status code; 200 until a writer sets another.
+    status: u16,
+    /// Header lines, each `name: value\r\n`, names lower-case as given.
+    headers: Vec<u8>,
+    /// Body bytes (for a streamed body, every chunk back to back).
+    body: Vec<u8>,
+    /// For a streamed body, the end offset in `body` of each chunk.
+    chunk_ends: Vec<usize>,
+    /// Full or streamed.
+    mode: BodyMode,
+    /// Whether a writer has produced a response (status, body or headers).
+    written: bool,
+}
+
+impl Default for Response {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Strips the bytes that would let a header value or name break framing.
+fn is_forbidden(b: u8) -> bool {
+    matches!(b, b'\r' | b'\n' | 0)
+}
+
+impl Response {
+    /// An empty 200.
+    pub const fn new() -> Self {
+        Response {
+            status: 200,
+            headers: Vec::new(),
+            body: Vec::new(),
+            chunk_ends: Vec::new(),
+            mode: BodyMode::Full,
+            written: false,
+        }
+    }
+
+    /// Forgets everything, keeping the buffers' capacity.
+    pub fn reset(&mut self) {
+        self.status = 200;
+        self.headers.clear();
+        self.body.clear();
+        self.chunk_ends.clear();
+        self.mode = BodyMode::Full;
+        self.written = false;
+    }
+
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Sets the status code.
+    pub fn set_status(&mut self, status: u16) -> &mut Self {
+        self.status = status;
+        self.written = true;
+        self
+    }
+
+    /// Appends a header line. CR, LF and NUL are dropped from name and value so a
+    /// value can never split the head.
+    pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.header_bytes(name, value.as_bytes())
+    }
+
+    /// Appends a header line with a raw byte value (CR, LF, NUL dropped).
+    pub fn header_bytes(&mut self, name: &str, value: &[u8]) -> &mut Self {
+        self.headers.extend(name.bytes().filter(|&b| !is_forbidden(b)));
+        self.headers.extend_from_slice(b": ");
+        self.headers.extend(value.iter().copied().filter(|&b| !is_forbidden(b)));
+        self.headers.extend_from_slice(b"\r\n");
+        self.written = true;
+        self
+    }
+
+    /// The raw header lines (`name: value\r\n` each).
+    pub fn header_block(&self) -> &[u8] {
+        &self.headers
+    }
+
+    /// Iterates the headers as `(name, value)` pairs.
+    pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.headers.split(|&b| b == b'\n').filter_map(|line| {
+            let line = line.strip_suffix(b"\r")?;
+            let colon = line.iter().position(|&b| b == b':')?;
+            Some((&line[..colon], line[colon + 1..].trim_ascii_start()))
+        })
+    }
+
+    /// Whether a header with this name (ASCII case-insensitive) was set.
+    pub fn has_header(&self, name: &str) -> bool {
+        self.headers().any(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+    }
+
+    /// The body bytes.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Full or streamed.
+    pub fn mode(&self) -> BodyMode {
+        self.mode
+    }
+
+    /// The chunks of a streamed body, in order (empty for a full body).
+    pub fn chunks(&self) -> impl Iterator<Item = &[u8]> {
+        let mut start = 0;
+        self.chunk_ends.iter().map(move |&end| {
+            let chunk = &self.body[start..end];
+            start = end;
+            chunk
+        })
+    }
+
+    /// Whether any writer touched the response.
+    pub fn is_written(&self) -> bool {
+        self.written
+    }
+
+    /// A `text/plain` body.
+    pub fn text(&mut self, body: &str) -> &mut Self {
+        self.bytes("text/plain", body.as_bytes())
+    }
+
+    /// An `application/json` body serialized from `value`.
+    pub fn json<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<&mut Self, HttpError> {
+        self.header("content-type", "application/json");
+        self.body.clear();
+        serde_json::to_writer(&mut self.body, value)?;
+        self.mode = BodyMode::Full;
+        self.written = true;
+        Ok(self)
+    }
+
+    /// A body of any content type.
+    pub fn bytes(&mut self, content_type: &str, body: &[u8]) -> &mut Self {
+        self.header("content-type", content_type);
+        self.body.clear();
+        self.body.extend_from_slice(body);
+        self.mode = BodyMode::Full;
+        self.written = true;
+        self
+    }
+
+    /// A redirect (300..=308) to `location`, without a body.
+    pub fn redirect(&mut self, status: u16, location: &str) -> Result<&mut Self, HttpError> {
+        if !(300..=308).contains(&status) {
+            return Err(HttpError::internal());
+        }
+        self.set_status(status);
+        self.header("location", location);
+        Ok(self)
+    }
+
+    /// A bodiless response with `status` (204, 304 and 1xx carry no
+    /// `content-length`; every other status gets `content-length: 0`).
+    pub fn no_content(&mut self, status: u16) -> &mut Self {
+        self.body.clear();
+        self.set_status(status)
+    }
+
+    /// Switches to a streamed body with this content type; every
+    /// [`Response::write_chunk`] after it is one chunk.
+    pub fn start_stream(&mut self, content_type: &str) -> &mut Self {
+        self.header("content-type", content_type);
+        self.body.clear();
+        self.chunk_ends.clear();
+        self.mode = BodyMode::Streamed;
+        self.written = true;
+        self
+    }
+
+    /// Appends one chunk to a streamed body. Empty chunks are skipped (an empty
+    /// chunk would end an HTTP/1.1 chunked body early).
+    pub fn write_chunk(&mut self, chunk: &[u8]) -> &mut Self {
+        if self.mode != BodyMode::Streamed {
+            self.start_stream("application/octet-stream");
+        }
+        if !chunk.is_empty() {
+            self.body.extend_from_slice(chunk);
+            self.chunk_ends.push(self.body.len());
+        }
+        self
+    }
+
+    /// Replaces this response with an error's: its status, `text/plain`,
+    /// `cache-control: no-store`, and its message as the body.
+    pub fn set_error(&mut self, err: &HttpError) {
+        self.reset();
+        self.set_status(err.status());
+        self.header("cache-control", "no-store");
+        self.text(err.message());
+    }
+
+    /// Builder form of [`Response::text`], for future handlers.
+    pub fn with_text(body: &str) -> Self {
+        let mut r = Self::new();
+        r.text(body);
+        r
+    }
+
+    /// Builder form of [`Response::json`], for future handlers.
+    pub fn with_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<Self, HttpError> {
+        let mut r = Self::new();
+        r.json(value)?;
+        Ok(r)
+    }
+}

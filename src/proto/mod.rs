@@ -1,0 +1,34 @@
+//! Sans-IO protocol code: engines feed bytes in and take bytes out; nothing here
+//! touches a socket, a clock or a thread.
+
+pub mod h1;
+
+use std::fmt;
+
+/// The protocol version a request arrived with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Version {
+    /// HTTP/1.0.
+    Http10,
+    /// HTTP/1.1.
+    Http11,
+    /// HTTP/2 (h2c).
+    H2,
+}
+
+impl Version {
+    /// The version as written in a status line or a log.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Version::Http10 => "HTTP/1.0",
+            Version::Http11 => "HTTP/1.1",
+            Version::H2 => "HTTP/2",
+        }
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
