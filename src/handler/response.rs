@@ -31,12 +31,21 @@ pub struct Response {
     mode: BodyMode,
     /// Whether a writer has produced a response (status, body or headers).
     written: bool,
+    /// Whether the handler asked for the connection to close after this response.
+    close: bool,
 }
 
 impl Default for Response {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Headers the protocol layer writes itself.
+fn is_framing(name: &str) -> bool {
+    ["content-length", "transfer-encoding", "connection"]
+        .iter()
+        .any(|f| f.eq_ignore_ascii_case(name))
 }
 
 /// Strips the bytes that would let a header value or name break framing.
@@ -54,6 +63,7 @@ impl Response {
             chunk_ends: Vec::new(),
             mode: BodyMode::Full,
             written: false,
+            close: false,
         }
     }
 
@@ -65,6 +75,18 @@ impl Response {
         self.chunk_ends.clear();
         self.mode = BodyMode::Full;
         self.written = false;
+        self.close = false;
+    }
+
+    /// Asks the protocol layer to close the connection after this response.
+    pub fn set_close(&mut self) -> &mut Self {
+        self.close = true;
+        self
+    }
+
+    /// Whether the handler asked for the connection to close.
+    pub fn wants_close(&self) -> bool {
+        self.close
     }
 
     /// The status code.
@@ -86,7 +108,15 @@ impl Response {
     }
 
     /// Appends a header line with a raw byte value (CR, LF, NUL dropped).
+    ///
+    /// Framing headers (`content-length`, `transfer-encoding`, `connection`)
+    /// belong to the protocol layer and are ignored here; use
+    /// [`Response::set_close`] to close the connection.
     pub fn header_bytes(&mut self, name: &str, value: &[u8]) -> &mut Self {
+        if is_framing(name) {
+            tracing::debug!(name, "framing header set by a handler ignored");
+            return self;
+        }
         self.headers.extend(name.bytes().filter(|&b| !is_forbidden(b)));
         self.headers.extend_from_slice(b": ");
         self.headers.extend(value.iter().copied().filter(|&b| !is_forbidden(b)));
