@@ -18,7 +18,10 @@ pub struct Params {
 impl Params {
     /// No parameters.
     pub const fn new() -> Self {
-        Params { len: 0, spans: [(0, 0); MAX_PARAMS] }
+        Params {
+            len: 0,
+            spans: [(0, 0); MAX_PARAMS],
+        }
     }
 
     /// Number of captured values.

@@ -1,0 +1,272 @@
+//! `Router`: the mutable set of route definitions, global and pre-routing
+//! middleware, and the server's default dispatch, compiled into
+//! [`RouteTable`] snapshots.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use super::methods::{standard_slot, MAX_CUSTOM_METHODS};
+use super::pattern::Pattern;
+use super::route::{Route, RouteParts};
+use super::url::{reverse, UrlError};
+use super::{Dispatch, Group, PreFn, RouteRef, RouteTable};
+use crate::handler::{Ctx, Flow, Handler, HttpError, Middleware, SharedMiddleware};
+
+/// A route as registered, before global middleware and the server default
+/// are applied.
+#[derive(Clone)]
+pub(crate) struct RouteDef {
+    /// Method token.
+    pub(crate) method: Box<str>,
+    /// Validated pattern, group prefix included.
+    pub(crate) pattern: Pattern,
+    /// Handler.
+    handler: Handler,
+    /// The group's middleware as of registration.
+    group_mw: Vec<SharedMiddleware>,
+    /// Middleware added with `RouteRef::with`.
+    route_mw: Vec<SharedMiddleware>,
+    /// The group's explicit dispatch as of registration.
+    group_dispatch: Option<Dispatch>,
+    /// The route's explicit dispatch.
+    route_dispatch: Option<Dispatch>,
+    /// Name for URL reversal.
+    pub(crate) name: Option<Box<str>>,
+}
+
+impl RouteDef {
+    /// Route explicit, else group explicit, else the server default; a future
+    /// handler is always async.
+    fn resolve(&self, default: Dispatch) -> Dispatch {
+        if self.handler.is_future() {
+            return Dispatch::Async;
+        }
+        self.route_dispatch
+            .or(self.group_dispatch)
+            .unwrap_or(default)
+    }
+
+    /// The compiled route: middleware composed global, group, route.
+    pub(crate) fn compile(&self, global: &[SharedMiddleware], default: Dispatch) -> Route {
+        let middleware: Vec<SharedMiddleware> = global
+            .iter()
+            .chain(&self.group_mw)
+            .chain(&self.route_mw)
+            .cloned()
+            .collect();
+        Route::new(RouteParts {
+            method: self.method.clone(),
+            pattern: self.pattern.clone(),
+            handler: self.handler.clone(),
+            middleware: middleware.into(),
+            dispatch: self.resolve(default),
+            name: self.name.clone(),
+        })
+    }
+}
+
+/// The route definitions of a server. Register routes, groups and
+/// middleware, then compile an immutable [`RouteTable`] with
+/// [`Router::table`]; the router stays usable, so a later registration can
+/// build the next snapshot.
+#[derive(Clone, Default)]
+pub struct Router {
+    /// Definitions in registration order; a duplicate replaces in place.
+    pub(crate) defs: Vec<RouteDef>,
+    /// `"METHOD shape"` → index in `defs`, to find duplicates.
+    by_shape: HashMap<String, usize>,
+    /// Route names → index in `defs`.
+    names: HashMap<Box<str>, usize>,
+    /// Distinct non-standard method tokens, capped at `MAX_CUSTOM_METHODS`.
+    custom_methods: Vec<Box<str>>,
+    /// Middleware applied to every route and to the 404/405 fallbacks.
+    pub(crate) global: Vec<SharedMiddleware>,
+    /// Hooks run before routing.
+    pub(crate) pre: Vec<PreFn>,
+    /// Dispatch of routes with no explicit setting, applied at table build.
+    pub(crate) default_dispatch: Dispatch,
+}
+
+impl Router {
+    /// An empty router; routes default to [`Dispatch::Inline`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the dispatch of routes that neither they nor their group chose;
+    /// applied when a table is built, whatever the registration order.
+    pub fn set_default_dispatch(&mut self, dispatch: Dispatch) {
+        self.default_dispatch = dispatch;
+    }
+
+    method_shortcuts!();
+
+    /// Registers `handler` for any method token (case-sensitive), such as
+    /// `PROPFIND`. A second registration of the same method and pattern shape
+    /// replaces the first, with a warning.
+    ///
+    /// # Panics
+    /// On an invalid pattern (see the module docs), a method that is not an
+    /// HTTP token, or a 65th distinct non-standard method.
+    pub fn handle(&mut self, method: &str, path: &str, handler: Handler) -> RouteRef<'_> {
+        let index = self.register(method, path, handler, Vec::new(), None);
+        RouteRef::new(self, index)
+    }
+
+    /// Adds middleware run around every route — including routes registered
+    /// earlier — and around the 404/405 fallbacks. Global middleware runs
+    /// before group and route middleware.
+    pub fn use_middleware(&mut self, mw: impl Middleware) -> &mut Self {
+        self.global.push(Arc::new(mw));
+        self
+    }
+
+    /// Adds a hook run before routing on every request; it may rewrite the
+    /// method and path (`Ctx::set_method`, `Ctx::set_path`), or answer and
+    /// return [`Flow::Stop`] to skip routing.
+    pub fn pre(
+        &mut self,
+        f: impl Fn(&mut Ctx<'_>) -> Result<Flow, HttpError> + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.pre.push(Arc::new(f));
+        self
+    }
+
+    /// A group of routes sharing `prefix` (plain concatenation), middleware
+    /// and a dispatch setting.
+    pub fn group(&mut self, prefix: &str) -> Group<'_> {
+        Group::new(self, prefix.to_owned(), Vec::new(), None)
+    }
+
+    /// The path of the route named `name`, each parameter taking the next
+    /// value (see [`RouteTable::url`]).
+    pub fn url(&self, name: &str, params: &[&str]) -> Result<String, UrlError> {
+        let index = *self
+            .names
+            .get(name)
+            .ok_or_else(|| UrlError::unknown_name(name))?;
+        reverse(&self.defs[index].pattern, params)
+    }
+
+    /// Compiles an immutable snapshot of the routes registered so far.
+    pub fn table(&self) -> RouteTable {
+        RouteTable::build(self)
+    }
+
+    /// Validates and stores a route; returns its index.
+    pub(crate) fn register(
+        &mut self,
+        method: &str,
+        path: &str,
+        handler: Handler,
+        group_mw: Vec<SharedMiddleware>,
+        group_dispatch: Option<Dispatch>,
+    ) -> usize {
+        let pattern = Pattern::parse(path);
+        self.note_method(method);
+        let key = format!("{method} {}", pattern.shape());
+        let def = RouteDef {
+            method: method.into(),
+            pattern,
+            handler,
+            group_mw,
+            route_mw: Vec::new(),
+            group_dispatch,
+            route_dispatch: None,
+            name: None,
+        };
+        if let Some(&index) = self.by_shape.get(&key) {
+            tracing::warn!(
+                method,
+                pattern = def.pattern.text(),
+                replaced = self.defs[index].pattern.text(),
+                "duplicate route registration replaces the earlier route"
+            );
+            if let Some(old) = self.defs[index].name.take() {
+                self.names.remove(&old);
+            }
+            self.defs[index] = def;
+            return index;
+        }
+        self.defs.push(def);
+        self.by_shape.insert(key, self.defs.len() - 1);
+        self.defs.len() - 1
+    }
+
+    /// Checks `method` is a token and counts non-standard ones.
+    fn note_method(&mut self, method: &str) {
+        assert!(
+            !method.is_empty() && method.bytes().all(is_tchar),
+            "route method `{method}` is not an HTTP method token"
+        );
+        if standard_slot(method).is_some() || self.custom_methods.iter().any(|m| &**m == method) {
+            return;
+        }
+        assert!(
+            self.custom_methods.len() < MAX_CUSTOM_METHODS,
+            "route method `{method}`: at most {MAX_CUSTOM_METHODS} non-standard methods are supported"
+        );
+        self.custom_methods.push(method.into());
+    }
+
+    /// Sets a route's explicit dispatch; `Inline` on a future handler is
+    /// ignored with a warning.
+    pub(crate) fn set_route_dispatch(&mut self, index: usize, dispatch: Dispatch) {
+        let def = &mut self.defs[index];
+        if dispatch == Dispatch::Inline && def.handler.is_future() {
+            tracing::warn!(
+                method = &*def.method,
+                pattern = def.pattern.text(),
+                "a future handler always runs async; `.sync()` ignored"
+            );
+            return;
+        }
+        def.route_dispatch = Some(dispatch);
+    }
+
+    /// Appends route-level middleware.
+    pub(crate) fn add_route_middleware(&mut self, index: usize, mw: SharedMiddleware) {
+        self.defs[index].route_mw.push(mw);
+    }
+
+    /// Names a route; a name held by another route is an error.
+    pub(crate) fn name_route(&mut self, index: usize, name: &str) -> Result<(), UrlError> {
+        match self.names.get(name) {
+            Some(&other) if other == index => return Ok(()),
+            Some(_) => return Err(UrlError::duplicate_name(name)),
+            None => {}
+        }
+        if let Some(old) = self.defs[index].name.replace(name.into()) {
+            self.names.remove(&old);
+        }
+        self.names.insert(name.into(), index);
+        Ok(())
+    }
+
+    /// The route registered under `name` (for panic messages).
+    pub(crate) fn named(&self, name: &str) -> Option<&RouteDef> {
+        self.names.get(name).map(|&i| &self.defs[i])
+    }
+
+    /// Method and pattern of the route at `index`.
+    pub(crate) fn def(&self, index: usize) -> &RouteDef {
+        &self.defs[index]
+    }
+}
+
+/// Whether `b` may appear in an HTTP method token (RFC 9110 `tchar`).
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+impl fmt::Debug for Router {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Router")
+            .field("routes", &self.defs.len())
+            .field("global_middleware", &self.global.len())
+            .field("pre", &self.pre.len())
+            .field("default_dispatch", &self.default_dispatch)
+            .finish()
+    }
+}

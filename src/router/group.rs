@@ -1,0 +1,99 @@
+//! `Group`: routes registered under a shared prefix, middleware and dispatch
+//! setting, with sub-groups that copy their parent's settings at creation.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::{Dispatch, RouteRef, Router};
+use crate::handler::{Handler, Middleware, SharedMiddleware};
+
+/// A route group. Its middleware and dispatch setting apply to routes
+/// registered on it *afterwards*: each route captures them at registration.
+pub struct Group<'r> {
+    /// The router routes are registered into.
+    router: &'r mut Router,
+    /// Prepended to every pattern (plain concatenation).
+    prefix: String,
+    /// Middleware of routes registered from now on, after the global ones.
+    middleware: Vec<SharedMiddleware>,
+    /// Explicit dispatch of routes registered from now on.
+    dispatch: Option<Dispatch>,
+}
+
+impl<'r> Group<'r> {
+    /// A group over `router`.
+    pub(crate) fn new(
+        router: &'r mut Router,
+        prefix: String,
+        middleware: Vec<SharedMiddleware>,
+        dispatch: Option<Dispatch>,
+    ) -> Self {
+        Group {
+            router,
+            prefix,
+            middleware,
+            dispatch,
+        }
+    }
+
+    /// Adds middleware to routes registered on this group from now on.
+    pub fn use_middleware(&mut self, mw: impl Middleware) -> &mut Self {
+        self.middleware.push(Arc::new(mw));
+        self
+    }
+
+    /// Routes registered from now on run inline unless they say otherwise.
+    pub fn sync(&mut self) -> &mut Self {
+        self.dispatch(Dispatch::Inline)
+    }
+
+    /// Routes registered from now on run async unless they say otherwise.
+    pub fn asynchronous(&mut self) -> &mut Self {
+        self.dispatch(Dispatch::Async)
+    }
+
+    /// Sets the dispatch of routes registered from now on, overriding the
+    /// server default; a route's own setting still wins.
+    pub fn dispatch(&mut self, dispatch: Dispatch) -> &mut Self {
+        self.dispatch = Some(dispatch);
+        self
+    }
+
+    /// A sub-group: its prefix is this group's prefix followed by `prefix`;
+    /// it starts with a copy of this group's middleware and dispatch setting.
+    /// Later changes on either side do not reach the other.
+    pub fn group(&mut self, prefix: &str) -> Group<'_> {
+        let prefix = format!("{}{prefix}", self.prefix);
+        Group::new(self.router, prefix, self.middleware.clone(), self.dispatch)
+    }
+
+    method_shortcuts!();
+
+    /// Registers `handler` for any method token under this group's prefix.
+    ///
+    /// # Panics
+    /// As [`Router::handle`].
+    pub fn handle(&mut self, method: &str, path: &str, handler: Handler) -> RouteRef<'_> {
+        let pattern = format!("{}{path}", self.prefix);
+        let mw = self.middleware.clone();
+        let index = self
+            .router
+            .register(method, &pattern, handler, mw, self.dispatch);
+        RouteRef::new(self.router, index)
+    }
+
+    /// The group's prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+}
+
+impl fmt::Debug for Group<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Group")
+            .field("prefix", &self.prefix)
+            .field("middleware", &self.middleware.len())
+            .field("dispatch", &self.dispatch)
+            .finish()
+    }
+}

@@ -1,0 +1,91 @@
+//! `RouteRef`: the handle a registration returns, to set a route's dispatch,
+//! name and route-level middleware.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::url::UrlError;
+use super::{Dispatch, Router};
+use crate::handler::Middleware;
+
+/// A just-registered route; its methods chain:
+/// `router.get("/db", h).asynchronous().name("db")`.
+pub struct RouteRef<'r> {
+    /// The router holding the route.
+    router: &'r mut Router,
+    /// The route's index in the router.
+    index: usize,
+}
+
+impl<'r> RouteRef<'r> {
+    /// A handle on the route at `index`.
+    pub(crate) fn new(router: &'r mut Router, index: usize) -> Self {
+        RouteRef { router, index }
+    }
+
+    /// Runs the handler inline on the loop worker, whatever the group or
+    /// server default says. Ignored, with a warning, for a future handler.
+    pub fn sync(self) -> Self {
+        self.dispatch(Dispatch::Inline)
+    }
+
+    /// Runs the handler off the loop, whatever the group or server default
+    /// says.
+    pub fn asynchronous(self) -> Self {
+        self.dispatch(Dispatch::Async)
+    }
+
+    /// Sets where the handler runs; overrides the group and server default.
+    pub fn dispatch(self, dispatch: Dispatch) -> Self {
+        self.router.set_route_dispatch(self.index, dispatch);
+        self
+    }
+
+    /// Names the route for [`Router::url`].
+    ///
+    /// # Panics
+    /// When another route already has this name.
+    pub fn name(self, name: &str) -> Self {
+        if self.router.name_route(self.index, name).is_err() {
+            let (method, pattern) = match self.router.named(name) {
+                Some(other) => (&*other.method, other.pattern.text()),
+                None => ("", ""),
+            };
+            panic!("route name `{name}` is already used by {method} {pattern}");
+        }
+        self
+    }
+
+    /// Names the route for [`Router::url`]; an error when another route
+    /// already has this name.
+    pub fn try_name(self, name: &str) -> Result<Self, UrlError> {
+        self.router.name_route(self.index, name)?;
+        Ok(self)
+    }
+
+    /// Adds middleware run after the global and group middleware, just
+    /// before the handler. The route keeps its dispatch setting.
+    pub fn with(self, mw: impl Middleware) -> Self {
+        self.router.add_route_middleware(self.index, Arc::new(mw));
+        self
+    }
+
+    /// The route's method token.
+    pub fn method(&self) -> &str {
+        &self.router.def(self.index).method
+    }
+
+    /// The route's full pattern, group prefix included.
+    pub fn pattern(&self) -> &str {
+        self.router.def(self.index).pattern.text()
+    }
+}
+
+impl fmt::Debug for RouteRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouteRef")
+            .field("method", &self.method())
+            .field("pattern", &self.pattern())
+            .finish()
+    }
+}

@@ -1,0 +1,9 @@
+//! Behaviour tests of the router, through its public API.
+
+mod dispatch;
+mod fallback;
+mod groups;
+mod lookup;
+mod shared;
+mod support;
+mod url;

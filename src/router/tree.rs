@@ -1,0 +1,222 @@
+//! The per-method pattern tree: one node per path segment, children tried in
+//! the order static, param, catch-all, with backtracking; lookups allocate
+//! nothing.
+//!
+//! A node's edges are whole segments, not byte prefixes: static children sit
+//! in a vector sorted by their text (binary search), and a node has at most one
+//! param child and one catch-all leaf, because parameter *names* live on the
+//! route, so `/u/:id` and `/u/:uid/posts` share the param node. The search is
+//! depth-first; each node is visited at most once per lookup, since a node's
+//! depth fixes the path segment it is compared against.
+
+use super::pattern::Segment;
+use super::Params;
+
+/// A route's index in its table.
+pub(crate) type RouteId = u32;
+
+/// One node: the routes ending here and the edges to deeper segments.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Node {
+    /// Static children keyed by segment text, sorted for binary search.
+    statics: Vec<(Box<str>, Node)>,
+    /// The `:param` child, shared by every param name at this depth.
+    param: Option<Box<Node>>,
+    /// The route whose `*catch-all` starts at this depth.
+    catch_all: Option<RouteId>,
+    /// The route whose pattern ends exactly here.
+    route: Option<RouteId>,
+}
+
+impl Node {
+    /// Adds `route` under `segments`, replacing whatever route had the same
+    /// shape.
+    pub(crate) fn insert(&mut self, segments: &[Segment], route: RouteId) {
+        let Some((first, rest)) = segments.split_first() else {
+            self.route = Some(route);
+            return;
+        };
+        match first {
+            Segment::Static(text) => {
+                let i = match self.statics.binary_search_by(|(k, _)| (**k).cmp(&**text)) {
+                    Ok(i) => i,
+                    Err(i) => {
+                        self.statics.insert(i, (text.clone(), Node::default()));
+                        i
+                    }
+                };
+                self.statics[i].1.insert(rest, route);
+            }
+            Segment::Param(_) => self
+                .param
+                .get_or_insert_with(Box::default)
+                .insert(rest, route),
+            Segment::CatchAll(_) => self.catch_all = Some(route),
+        }
+    }
+
+    /// Finds the route matching `path`, filling `params` with spans of `path`.
+    ///
+    /// A path containing `//` is matched as if runs of `/` were collapsed and
+    /// one trailing `/` removed; the spans still point into `path` (a catch-all
+    /// value keeps any inner `//`). A path not starting with `/` matches
+    /// nothing.
+    pub(crate) fn find(&self, path: &str, params: &mut Params) -> Option<RouteId> {
+        params.clear();
+        let bytes = path.as_bytes();
+        if bytes.first() != Some(&b'/') {
+            return None;
+        }
+        let clean = path.contains("//");
+        let cursor = if clean && bytes.iter().all(|&b| b == b'/') {
+            // Only slashes: cleaned, that is `/`, and every span we could
+            // produce (offset 1, empty) is valid in the original path too.
+            Cursor {
+                path: b"/",
+                clean: false,
+            }
+        } else {
+            Cursor { path: bytes, clean }
+        };
+        self.walk(&cursor, Some(1), params)
+    }
+
+    /// Matches the segment at `pos` (none left when `pos` is `None`) against
+    /// this node's children.
+    fn walk(&self, cur: &Cursor<'_>, pos: Option<usize>, params: &mut Params) -> Option<RouteId> {
+        let Some(seg) = pos.and_then(|p| cur.segment(p)) else {
+            return self.route;
+        };
+        let text = &cur.path[seg.start..seg.end];
+        if let Ok(i) = self
+            .statics
+            .binary_search_by(|(k, _)| k.as_bytes().cmp(text))
+        {
+            if let Some(found) = self.statics[i].1.walk(cur, seg.next, params) {
+                return Some(found);
+            }
+        }
+        if let Some(child) = &self.param {
+            if seg.start < seg.end && params.push(seg.start, seg.end) {
+                if let Some(found) = child.walk(cur, seg.next, params) {
+                    return Some(found);
+                }
+                params.pop();
+            }
+        }
+        let route = self.catch_all?;
+        params.push(seg.start, cur.rest_end()).then_some(route)
+    }
+}
+
+/// A path being matched, segment by segment.
+struct Cursor<'p> {
+    /// The path's bytes.
+    path: &'p [u8],
+    /// Whether empty segments are skipped (the path contained `//`).
+    clean: bool,
+}
+
+/// One segment of the path: `path[start..end]`, and where the next one starts
+/// (`None` after the last).
+struct Seg {
+    /// First byte of the segment.
+    start: usize,
+    /// One past its last byte.
+    end: usize,
+    /// Start of the next segment.
+    next: Option<usize>,
+}
+
+impl Cursor<'_> {
+    /// The segment at `pos`, `pos` being just past a `/`. Without cleaning,
+    /// every segment counts, including an empty last one (a trailing slash);
+    /// with cleaning, empty segments are skipped.
+    fn segment(&self, mut pos: usize) -> Option<Seg> {
+        let len = self.path.len();
+        if self.clean {
+            while pos < len && self.path[pos] == b'/' {
+                pos += 1;
+            }
+            if pos == len {
+                return None;
+            }
+        }
+        let end = self.path[pos..]
+            .iter()
+            .position(|&b| b == b'/')
+            .map_or(len, |i| pos + i);
+        let next = (end < len).then_some(end + 1);
+        Some(Seg {
+            start: pos,
+            end,
+            next,
+        })
+    }
+
+    /// Where a catch-all value ends: the end of the path, less any trailing
+    /// slashes when cleaning.
+    fn rest_end(&self) -> usize {
+        let mut end = self.path.len();
+        if self.clean {
+            while end > 0 && self.path[end - 1] == b'/' {
+                end -= 1;
+            }
+        }
+        end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::router::pattern::Pattern;
+
+    fn tree(patterns: &[&str]) -> Node {
+        let mut root = Node::default();
+        for (i, p) in patterns.iter().enumerate() {
+            root.insert(Pattern::parse(p).segments(), i as RouteId);
+        }
+        root
+    }
+
+    fn find<'p>(root: &Node, path: &'p str) -> Option<(RouteId, Vec<&'p str>)> {
+        let mut params = Params::new();
+        let id = root.find(path, &mut params)?;
+        Some((
+            id,
+            (0..params.len())
+                .map(|i| params.value(path, i).unwrap())
+                .collect(),
+        ))
+    }
+
+    #[test]
+    fn deep_backtracking_pops_params_of_failed_branches() {
+        let root = tree(&["/a/:x/:y/end", "/a/:x/b/other"]);
+        assert_eq!(find(&root, "/a/1/b/end"), Some((0, vec!["1", "b"])));
+        assert_eq!(find(&root, "/a/1/b/other"), Some((1, vec!["1"])));
+    }
+
+    #[test]
+    fn path_without_leading_slash_matches_nothing() {
+        let root = tree(&["/*all"]);
+        assert_eq!(find(&root, "*"), None);
+        assert_eq!(find(&root, ""), None);
+    }
+
+    #[test]
+    fn only_slashes_match_root() {
+        let root = tree(&["/", "/*all"]);
+        assert_eq!(find(&root, "///"), Some((0, vec![])));
+        let root = tree(&["/*all"]);
+        assert_eq!(find(&root, "//"), Some((0, vec![""])));
+    }
+
+    #[test]
+    fn cleaned_catch_all_drops_trailing_slashes() {
+        let root = tree(&["/files/*p"]);
+        assert_eq!(find(&root, "//files//a/b//"), Some((0, vec!["a/b"])));
+        assert_eq!(find(&root, "/files//"), None);
+    }
+}
