@@ -11,7 +11,7 @@ use super::{AllowList, Dispatch, Params, PreFn, Route, Router};
 use crate::handler::SharedMiddleware;
 
 /// The outcome of [`RouteTable::lookup`].
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub enum Lookup<'t> {
     /// A route matched.
     Found(Match<'t>),
@@ -22,7 +22,7 @@ pub enum Lookup<'t> {
 }
 
 /// A matched route and its parameter values.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Match<'t> {
     /// The route. For a HEAD request served by a GET route, the GET route.
     pub route: &'t Route,

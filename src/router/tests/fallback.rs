@@ -1,8 +1,10 @@
 //! Unmatched requests: 404, 405 with the allowed methods, HEAD served by GET.
 
 use super::support::{ok, trace, Tag};
-use crate::handler::Handler;
-use crate::router::{Lookup, RouteTable, Router};
+use crate::config::EngineKind;
+use crate::handler::{run_before, Ctx, Flow, Handler, RequestParts, Response, ServeInfo};
+use crate::proto::Version;
+use crate::router::{Dispatch, Lookup, RouteTable, Router};
 
 /// The 405 `Allow` value for `method path`, or `None` when it is not a 405.
 fn allow(t: &RouteTable, method: &str, path: &str) -> Option<String> {
@@ -93,24 +95,63 @@ fn options_is_not_automatic() {
 }
 
 #[test]
-fn global_middleware_is_exposed_for_fallbacks() {
+fn global_middleware_runs_around_fallbacks() {
     let tr = trace();
     let mut r = Router::new();
     r.get("/x", ok);
     r.use_middleware(Tag("global", tr.clone()));
     let t = r.table();
-    assert_eq!(t.global_middleware().len(), 1);
     assert!(matches!(t.lookup("GET", "/missing"), Lookup::NotFound));
+    let mut resp = Response::new();
+    let mut ctx = Ctx::new(parts("GET", "/missing"), info(), &mut resp);
+    let before = run_before(&mut ctx, t.global_middleware());
+    assert!(before.run_handler);
+    assert_eq!(*tr.lock().unwrap(), ["global"]);
 }
 
 #[test]
-fn pre_hooks_are_kept_in_order() {
+fn pre_hooks_run_in_order_and_may_rewrite_the_route() {
     let mut r = Router::new();
+    r.get("/new/:id", ok);
     r.pre(|ctx| {
-        ctx.set_path("/rewritten");
-        Ok(crate::handler::Flow::Continue)
+        let rewritten = ctx.path().replacen("/old/", "/new/", 1);
+        ctx.set_path(rewritten);
+        Ok(Flow::Continue)
     });
-    r.pre(|_| Ok(crate::handler::Flow::Stop));
+    r.pre(|ctx| {
+        ctx.set_method("GET");
+        Ok(Flow::Continue)
+    });
     let t = r.table();
-    assert_eq!(t.pre().len(), 2);
+    let mut resp = Response::new();
+    let mut ctx = Ctx::new(parts("POST", "/old/7"), info(), &mut resp);
+    for hook in t.pre() {
+        assert_eq!(hook(&mut ctx), Ok(Flow::Continue));
+    }
+    let Lookup::Found(m) = t.lookup(ctx.method(), ctx.path()) else {
+        panic!("not rewritten")
+    };
+    assert_eq!(m.route.pattern(), "/new/:id");
+    assert_eq!(m.params.value(ctx.path(), 0), Some("7"));
+}
+
+/// Request parts for `method path`.
+fn parts<'r>(method: &'r str, path: &'r str) -> RequestParts<'r> {
+    RequestParts {
+        method,
+        path,
+        query: "",
+        version: Version::Http11,
+        headers: &[],
+        body: &[],
+    }
+}
+
+/// Serving details for a test request.
+fn info() -> ServeInfo {
+    ServeInfo {
+        engine: EngineKind::Std,
+        dispatch: Dispatch::Inline,
+        remote: None,
+    }
 }
