@@ -117,7 +117,8 @@ fn error_kind(e: httparse::Error, raw: &[u8]) -> Kind {
         httparse::Error::Version => {
             let line_end = raw.iter().position(|&b| b == b'\r').unwrap_or(raw.len());
             let line = &raw[..line_end];
-            let version = line.rsplit(|&b| b == b' ').next().unwrap_or_default();
+            // What httparse read as the version: everything after the second space.
+            let version = line.splitn(3, |&b| b == b' ').nth(2).unwrap_or_default();
             match version.strip_prefix(b"HTTP/") {
                 Some([major, b'.', minor]) if major.is_ascii_digit() && minor.is_ascii_digit() => {
                     Kind::UnsupportedVersion
