@@ -222,6 +222,10 @@ fn date_cache_changes_only_when_the_second_changes() {
     assert_eq!(cache.as_bytes(), b"Sun, 06 Nov 1994 08:49:38 GMT");
     cache.update(base + Duration::from_millis(1500));
     assert_eq!(cache.as_bytes(), b"Sun, 06 Nov 1994 08:49:38 GMT");
+    cache.update(base + Duration::from_secs(2));
+    assert_eq!(cache.as_bytes(), b"Sun, 06 Nov 1994 08:49:39 GMT");
+    cache.update(base + Duration::from_secs(61));
+    assert_eq!(cache.as_bytes(), b"Sun, 06 Nov 1994 08:50:38 GMT");
 }
 
 #[test]
