@@ -105,7 +105,10 @@ pub(crate) fn parse_head<'b>(
         headers: fields,
         keep_alive,
         framing,
-        expect_continue: sem.expect_continue && framing.expects_body(),
+        // RFC 9110 §10.1.1: ignored on HTTP/1.0, pointless without a body.
+        expect_continue: sem.expect_continue
+            && version == Version::Http11
+            && framing.expects_body(),
         head_len: bounds.end,
     })
 }

@@ -100,7 +100,7 @@ impl HeadScan {
                 HeadScan::RequestLine { start, pos } => {
                     let Some(lf) = find_lf(buf, pos) else {
                         let pending_cr = usize::from(buf.last() == Some(&b'\r'));
-                        if buf.len() - start - pending_cr > limits.max_request_line {
+                        if buf.len().saturating_sub(start + pending_cr) > limits.max_request_line {
                             return Err(H1Error::new(Kind::RequestLineTooLong));
                         }
                         *self = HeadScan::RequestLine {
@@ -163,7 +163,7 @@ impl HeadScan {
             line_start = lf + 1;
             pos = lf + 1;
         }
-        if buf.len() - block_start > limits.max_header_block {
+        if buf.len().saturating_sub(block_start) > limits.max_header_block {
             return Err(H1Error::new(Kind::HeaderBlockTooLarge));
         }
         *self = HeadScan::Fields {

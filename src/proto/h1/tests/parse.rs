@@ -96,6 +96,12 @@ fn expect_continue_is_not_flagged_without_a_body() {
 }
 
 #[test]
+fn expect_continue_is_ignored_on_http10() {
+    let input = b"POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi";
+    assert!(!only_request(check_default(input)).expect_continue);
+}
+
+#[test]
 fn missing_host_on_http11_is_400() {
     assert_eq!(
         only_error(check_default(b"GET / HTTP/1.1\r\nAccept: */*\r\n\r\n")),
