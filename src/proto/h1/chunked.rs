@@ -139,7 +139,7 @@ impl ChunkedDecoder {
             TrailerStart | TrailerName | TrailerValue | TrailerLf | EndLf => {
                 self.trailer += 1;
                 if self.trailer > limits.max_trailers {
-                    return Err(H1Error::new(Kind::HeaderBlockTooLarge));
+                    return Err(H1Error::new(Kind::TrailersTooLarge));
                 }
             }
             Data | DataCr | DataLf | Done => {}

@@ -22,6 +22,8 @@ pub(crate) enum Kind {
     HeaderBlockTooLarge,
     /// More header fields than `max_headers`.
     TooManyHeaders,
+    /// A chunked body's trailer section passed `max_trailers` bytes.
+    TrailersTooLarge,
     /// An `HTTP/x.y` version other than 1.0 and 1.1.
     UnsupportedVersion,
     /// A malformed request line: method, target, spacing or version syntax.
@@ -54,7 +56,7 @@ impl H1Error {
     pub fn status(&self) -> u16 {
         match self.kind {
             Kind::RequestLineTooLong => 414,
-            Kind::HeaderBlockTooLarge | Kind::TooManyHeaders => 431,
+            Kind::HeaderBlockTooLarge | Kind::TooManyHeaders | Kind::TrailersTooLarge => 431,
             Kind::UnsupportedVersion => 505,
             Kind::UnsupportedTransferCoding => 501,
             Kind::BodyTooLarge => 413,
@@ -72,7 +74,9 @@ impl H1Error {
     pub fn reason(&self) -> &'static str {
         match self.kind {
             Kind::RequestLineTooLong => "URI Too Long",
-            Kind::HeaderBlockTooLarge | Kind::TooManyHeaders => "Request Header Fields Too Large",
+            Kind::HeaderBlockTooLarge | Kind::TooManyHeaders | Kind::TrailersTooLarge => {
+                "Request Header Fields Too Large"
+            }
             Kind::UnsupportedVersion => "HTTP Version Not Supported",
             Kind::UnsupportedTransferCoding => "Not Implemented",
             Kind::BodyTooLarge => "Request body too large",
@@ -99,6 +103,11 @@ impl H1Error {
     /// Whether there were more header fields than allowed (431).
     pub fn is_too_many_headers(&self) -> bool {
         self.kind == Kind::TooManyHeaders
+    }
+
+    /// Whether a chunked body's trailers were larger than allowed (431).
+    pub fn is_trailers_too_large(&self) -> bool {
+        self.kind == Kind::TrailersTooLarge
     }
 
     /// Whether the HTTP version is not 1.0 or 1.1 (505).
@@ -148,6 +157,7 @@ impl fmt::Display for H1Error {
             Kind::RequestLineTooLong => "request line too long",
             Kind::HeaderBlockTooLarge => "header block too large",
             Kind::TooManyHeaders => "too many header fields",
+            Kind::TrailersTooLarge => "trailer section too large",
             Kind::UnsupportedVersion => "unsupported HTTP version",
             Kind::BadRequestLine => "malformed request line",
             Kind::BadHeader => "malformed header field",

@@ -247,4 +247,11 @@ fn trailers_over_max_trailers_are_431() {
     only_request(check(small_limits(), &at_limit));
     let over = cat(&[CHUNKED_HEAD, b"0\r\nX: 0123456789abcdefgh\r\n\r\n"]);
     assert_eq!(only_error(check(small_limits(), &over)), 431);
+    let mut conn = H1Conn::new(small_limits());
+    let mut headers = empty_headers();
+    let polled = conn.poll(&over, &mut headers);
+    assert!(
+        matches!(polled, Poll::Error(e) if e.is_trailers_too_large()),
+        "{polled:?}"
+    );
 }
