@@ -48,6 +48,13 @@ pub struct Recorder {
     stopped: flume::Sender<()>,
 }
 
+impl Recorder {
+    /// What this instance has handled so far.
+    pub fn seen(&self) -> &[Seen] {
+        &self.log
+    }
+}
+
 impl Actor for Recorder {
     type Msg = Msg;
 
