@@ -18,7 +18,7 @@ where
     F: FnMut() -> A + Send + 'static,
 {
     let (addr, inbox) = mailbox::<A>(&options, None);
-    let (_, policy, supervisor) = options.into_parts();
+    let (policy, supervisor) = options.into_supervision();
     let life = Life::new(factory, policy, supervisor, inbox.id().clone());
     let ctx = Context::new(&addr, Some(arbiter.clone()));
     let host = Host::new(life, inbox, ctx);

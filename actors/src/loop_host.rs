@@ -47,7 +47,7 @@ impl<A: Actor> LoopMailbox<A> {
         F: FnMut() -> A + Send + 'static,
     {
         let (addr, inbox) = mailbox::<A>(&options, Some(wake));
-        let (_, policy, supervisor) = options.into_parts();
+        let (policy, supervisor) = options.into_supervision();
         let life = Life::new(factory, policy, supervisor, inbox.id().clone());
         let ctx = Context::new(&addr, None);
         let host = Host::new(life, inbox, ctx);

@@ -77,8 +77,8 @@ impl SpawnOptions {
         self
     }
 
-    pub(crate) fn into_parts(self) -> (String, RestartPolicy, Option<Recipient<ExitEvent>>) {
-        (self.name, self.policy, self.supervisor)
+    pub(crate) fn into_supervision(self) -> (RestartPolicy, Option<Recipient<ExitEvent>>) {
+        (self.policy, self.supervisor)
     }
 }
 
@@ -193,7 +193,10 @@ impl<M> Inbox<M> {
     /// so later sends fail as closed.
     pub(crate) fn close(self) {
         // flume keeps queued messages alive until the last *sender* drops, so
-        // dropping the receivers alone would strand queued asks.
+        // dropping the receivers alone would strand queued asks. A send that
+        // lands between this drain and the drop below is the one exception:
+        // it is freed with the last address, and an ask in it waits for its
+        // timeout. Every send after the drop fails at once as closed.
         let Inbox {
             work,
             control,

@@ -9,7 +9,9 @@ use std::sync::Arc;
 /// An epoll loop implements it with `polling::Poller::notify`, an io_uring
 /// loop with a write to the eventfd it keeps a read armed on. It is called
 /// from any sending thread, at most once per drain of the mailbox, and must
-/// not block.
+/// not block. It may also be called once the loop has stopped draining (the
+/// last address dropping wakes the loop so it can see the actor end), and
+/// must then be harmless.
 pub trait Wake: Send + Sync {
     /// Makes the loop's next (or current) wait return so it drains the mailbox.
     fn wake(&self);
@@ -62,11 +64,15 @@ impl WakeSignal {
 
     /// Called by the loop just before it drains.
     pub(crate) fn rearm(&self) {
-        // Acquire pairs with the senders' Release swap: if a sender raised the
-        // flag (and so did or will not wake us), its queue push happens-before
-        // the drain that follows. A plain store would not synchronise, and
-        // the drain might then miss a message whose wake was suppressed.
-        // Release lets a sender that reads our `false` see the drain state.
+        // Acquire pairs with the senders' Release swaps. Our swap reads the
+        // flag's latest value; if that is `true`, it was written by a chain
+        // of sender swaps, and read-modify-writes extend a release sequence,
+        // so every sender in that chain (the ones that skipped the hook
+        // because someone else had raised the flag) has its queue push
+        // happen-before the drain that follows. A plain store reads nothing
+        // and would not synchronise: the drain could miss a message whose
+        // wake was suppressed. Release lets a sender that reads our `false`
+        // order its wake after this drain began.
         self.pending.swap(false, Ordering::AcqRel);
     }
 }
