@@ -1,16 +1,36 @@
 //! switchyard: an HTTP server engine whose routes choose where their handlers run.
 //!
 //! A *sync* route runs inline on the event-loop worker that owns the connection;
-//! an *async* route runs off the loop, so a handler that blocks or awaits never
-//! stalls the other connections of its worker. See `docs/ARCHITECTURE.md` for the
-//! codemap and the invariants every module keeps.
+//! an *async* route runs off the loop, on a dispatch actor, so a handler that
+//! blocks or awaits never stalls the other connections of its worker. See
+//! `docs/ARCHITECTURE.md` for the codemap and the invariants every module keeps.
+//!
+//! ```no_run
+//! use switchyard::{Config, Server};
+//!
+//! Server::new(Config::default())
+//!     .get("/hello", |ctx| {
+//!         ctx.text("Hello, World!");
+//!         Ok(())
+//!     })
+//!     .run()
+//!     .unwrap();
+//! ```
 
 pub mod config;
+pub mod conn;
+pub mod dispatch;
+pub mod engine;
 pub mod handler;
+pub mod metrics;
 pub mod proto;
 pub mod router;
+pub mod server;
 
-pub use config::EngineKind;
+pub use config::{Config, EngineChoice, EngineKind, Protocol};
 pub use handler::{Ctx, Flow, Handler, HttpError, Middleware, Request, Response};
+pub use metrics::Snapshot;
 pub use proto::Version;
-pub use router::{Dispatch, Params};
+pub use router::{Dispatch, Params, RouteTable, Router};
+pub use server::{EngineInfo, MetricsActor, RouteSpec, Server, ServerActor, ServerHandle};
+pub use switchyard_actors as actors;

@@ -1,32 +1,167 @@
-//! Configuration: raw input becomes a resolved, typed config once; past that
-//! boundary no strings decide anything.
+//! Configuration in two layers: [`Config`] is what a user or a command line
+//! sets (plain values, names as strings where they come from text), and
+//! [`Resolved`] is what the server runs on (addresses resolved, engine chosen,
+//! limits grouped). Past [`Config::resolve`] no string decides anything.
 
-use std::fmt;
+mod choice;
 
-/// The event-loop engine that serves a connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EngineKind {
-    /// The io_uring completion-based loop (Linux).
-    IoUring,
-    /// The epoll readiness loop (Linux).
-    Epoll,
-    /// The portable engine on actix-rt arbiters.
-    Std,
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+pub use choice::{EngineChoice, EngineKind, ParseChoiceError, Protocol};
+
+use crate::conn::ConnConfig;
+use crate::proto::h1::Limits;
+use crate::router::Dispatch;
+
+/// The server's settings, as a user writes them. Every field has a default a
+/// production server would accept.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Listen address, `HOST:PORT`; port 0 picks a free port (resolved once,
+    /// before the workers bind).
+    pub addr: String,
+    /// Which engine serves connections.
+    pub engine: EngineChoice,
+    /// Which protocols a connection may speak.
+    pub protocol: Protocol,
+    /// Event-loop workers; 0 means one per CPU.
+    pub workers: usize,
+    /// Pin each worker to one CPU.
+    pub pin_workers: bool,
+    /// Server-wide default dispatch: true makes routes without their own or
+    /// their group's setting async.
+    pub async_handlers: bool,
+    /// Largest accepted request body, in bytes (larger: 413).
+    pub max_body: u64,
+    /// Longest request line (larger: 414).
+    pub max_request_line: usize,
+    /// Largest header block (larger: 431).
+    pub max_header_block: usize,
+    /// Most header fields in one request (more: 431).
+    pub max_headers: usize,
+    /// Time allowed from a request head's first byte to its end (slowloris).
+    pub header_timeout: Duration,
+    /// How long a keep-alive connection may sit idle between requests.
+    pub idle_timeout: Duration,
+    /// How long a response may wait for a client that does not read.
+    pub write_timeout: Duration,
+    /// Response bytes a connection may have queued before it is closed.
+    pub max_pending_output: usize,
+    /// Request bytes a promoted connection may hold ahead of its handlers.
+    pub max_pending_input: usize,
+    /// Default grace period for in-flight requests at shutdown.
+    pub shutdown_grace: Duration,
 }
 
-impl EngineKind {
-    /// The name used on the wire (`x-engine`) and on the command line.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            EngineKind::IoUring => "io-uring",
-            EngineKind::Epoll => "epoll",
-            EngineKind::Std => "std",
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: "127.0.0.1:8080".to_owned(),
+            engine: EngineChoice::default(),
+            protocol: Protocol::Auto,
+            workers: 0,
+            pin_workers: false,
+            async_handlers: false,
+            max_body: 100 * 1024 * 1024,
+            max_request_line: 8 * 1024,
+            max_header_block: 16 * 1024,
+            max_headers: crate::proto::h1::MAX_HEADERS,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(30),
+            max_pending_output: 4 * 1024 * 1024,
+            max_pending_input: 4 * 1024 * 1024,
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
 
-impl fmt::Display for EngineKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// A configuration that cannot run.
+#[derive(Debug)]
+pub struct ConfigError(String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The settings a running server uses.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    /// The listen address (a concrete port once the engine has bound).
+    pub addr: SocketAddr,
+    /// The engine chosen.
+    pub engine: EngineKind,
+    /// Protocols accepted.
+    pub protocol: Protocol,
+    /// Number of workers.
+    pub workers: usize,
+    /// Pin workers to CPUs.
+    pub pin_workers: bool,
+    /// Server default dispatch.
+    pub default_dispatch: Dispatch,
+    /// What every connection obeys.
+    pub conn: ConnConfig,
+    /// Default shutdown grace.
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    /// Validates and resolves the configuration.
+    pub fn resolve(&self) -> Result<Resolved, ConfigError> {
+        let addr = self
+            .addr
+            .to_socket_addrs()
+            .map_err(|e| ConfigError(format!("listen address {:?}: {e}", self.addr)))?
+            .next()
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "listen address {:?} resolves to nothing",
+                    self.addr
+                ))
+            })?;
+        let engine = self.engine.resolve().map_err(ConfigError)?;
+        if self.max_headers == 0 || self.max_headers > crate::proto::h1::MAX_HEADERS {
+            return Err(ConfigError(format!(
+                "max_headers must be 1..={}",
+                crate::proto::h1::MAX_HEADERS
+            )));
+        }
+        let workers = match self.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let limits = Limits {
+            max_request_line: self.max_request_line,
+            max_header_block: self.max_header_block,
+            max_headers: self.max_headers,
+            max_body: self.max_body,
+            ..Limits::default()
+        };
+        Ok(Resolved {
+            addr,
+            engine,
+            protocol: self.protocol,
+            workers,
+            pin_workers: self.pin_workers,
+            default_dispatch: if self.async_handlers {
+                Dispatch::Async
+            } else {
+                Dispatch::Inline
+            },
+            conn: ConnConfig {
+                limits,
+                header_timeout: self.header_timeout,
+                idle_timeout: self.idle_timeout,
+                write_timeout: self.write_timeout,
+                max_pending_output: self.max_pending_output,
+                max_pending_input: self.max_pending_input,
+            },
+            shutdown_grace: self.shutdown_grace,
+        })
     }
 }

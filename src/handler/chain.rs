@@ -20,19 +20,33 @@ pub fn run_before(ctx: &mut Ctx<'_>, chain: &[SharedMiddleware]) -> Before {
     for (i, mw) in chain.iter().enumerate() {
         match catch_unwind(AssertUnwindSafe(|| mw.before(ctx))) {
             Ok(Ok(Flow::Continue)) => {}
-            Ok(Ok(Flow::Stop)) => return Before { ran: i + 1, run_handler: false },
+            Ok(Ok(Flow::Stop)) => {
+                return Before {
+                    ran: i + 1,
+                    run_handler: false,
+                }
+            }
             Ok(Err(err)) => {
                 ctx.response().set_error(&err);
-                return Before { ran: i + 1, run_handler: false };
+                return Before {
+                    ran: i + 1,
+                    run_handler: false,
+                };
             }
             Err(_) => {
                 tracing::error!(path = ctx.path(), "middleware panicked; answering 500");
                 ctx.response().set_error(&HttpError::internal());
-                return Before { ran: i + 1, run_handler: false };
+                return Before {
+                    ran: i + 1,
+                    run_handler: false,
+                };
             }
         }
     }
-    Before { ran: chain.len(), run_handler: true }
+    Before {
+        ran: chain.len(),
+        run_handler: true,
+    }
 }
 
 /// Runs the `after` hooks of the first `ran` middleware, in reverse order. A

@@ -18,7 +18,10 @@ pub struct HttpError {
 impl HttpError {
     /// An error answered with `status` and `message` as the body.
     pub fn new(status: u16, message: impl Into<Cow<'static, str>>) -> Self {
-        HttpError { status, message: message.into() }
+        HttpError {
+            status,
+            message: message.into(),
+        }
     }
 
     /// 400 Bad Request with a message.

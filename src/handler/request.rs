@@ -49,7 +49,10 @@ impl Request {
                 .iter()
                 .map(|h| (h.name.to_owned(), Bytes::copy_from_slice(h.value)))
                 .collect(),
-            params: ctx.param_pairs().map(|(n, v)| (n.to_owned(), v.to_owned())).collect(),
+            params: ctx
+                .param_pairs()
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect(),
             body: Bytes::copy_from_slice(parts.body),
             remote: info.remote,
             engine: info.engine,
@@ -78,7 +81,10 @@ impl Request {
 
     /// A route parameter by name.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A header value (ASCII case-insensitive name), when valid UTF-8.

@@ -117,9 +117,11 @@ impl Response {
             tracing::debug!(name, "framing header set by a handler ignored");
             return self;
         }
-        self.headers.extend(name.bytes().filter(|&b| !is_forbidden(b)));
+        self.headers
+            .extend(name.bytes().filter(|&b| !is_forbidden(b)));
         self.headers.extend_from_slice(b": ");
-        self.headers.extend(value.iter().copied().filter(|&b| !is_forbidden(b)));
+        self.headers
+            .extend(value.iter().copied().filter(|&b| !is_forbidden(b)));
         self.headers.extend_from_slice(b"\r\n");
         self.written = true;
         self
@@ -141,7 +143,8 @@ impl Response {
 
     /// Whether a header with this name (ASCII case-insensitive) was set.
     pub fn has_header(&self, name: &str) -> bool {
-        self.headers().any(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+        self.headers()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
     }
 
     /// The body bytes.
@@ -175,7 +178,10 @@ impl Response {
     }
 
     /// An `application/json` body serialized from `value`.
-    pub fn json<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<&mut Self, HttpError> {
+    pub fn json<T: serde::Serialize + ?Sized>(
+        &mut self,
+        value: &T,
+    ) -> Result<&mut Self, HttpError> {
         self.header("content-type", "application/json");
         self.body.clear();
         serde_json::to_writer(&mut self.body, value)?;

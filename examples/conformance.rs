@@ -1,0 +1,240 @@
+//! The conformance app: the fixed set of routes and flags that tests and
+//! benchmarks drive (see the project's conformance contract). Every response
+//! carries `x-dispatch` (where the handler ran, read from the context) and
+//! `x-engine` (the engine that served it).
+
+use std::io::Write;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use clap::Parser;
+use switchyard::actors::Addr;
+use switchyard::handler::After;
+use switchyard::server::{MetricsMsg, ServerMsg};
+use switchyard::{
+    Config, Ctx, Dispatch, EngineChoice, Handler, HttpError, MetricsActor, Protocol, Request,
+    Response, RouteSpec, Router, ServerActor,
+};
+use tracing_subscriber::EnvFilter;
+
+/// Command-line flags (the contract's table).
+#[derive(Parser, Debug)]
+#[command(about = "switchyard conformance app")]
+struct Flags {
+    /// Listen address; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// io-uring, epoll, adaptive or std.
+    #[arg(long, default_value = "adaptive")]
+    engine: EngineChoice,
+    /// auto, http1 or h2c.
+    #[arg(long, default_value = "auto")]
+    protocol: Protocol,
+    /// Event-loop workers (default: number of CPUs).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Make the server-level default dispatch async.
+    #[arg(long)]
+    async_default: bool,
+    /// Request body limit in bytes.
+    #[arg(long, default_value_t = 1_048_576)]
+    max_body: u64,
+    /// Time allowed to receive a request's headers.
+    #[arg(long, default_value_t = 5000)]
+    header_timeout_ms: u64,
+    /// Keep-alive idle limit.
+    #[arg(long, default_value_t = 30000)]
+    idle_timeout_ms: u64,
+}
+
+/// The running server's actors, for the handlers that talk to them.
+static SERVER: OnceLock<(Addr<ServerActor>, Addr<MetricsActor>)> = OnceLock::new();
+
+/// How long a handler waits for an actor's answer.
+const ASK: Duration = Duration::from_secs(5);
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let flags = Flags::parse();
+    let config = Config {
+        addr: flags.addr.clone(),
+        engine: flags.engine,
+        protocol: flags.protocol,
+        workers: flags.workers.unwrap_or(0),
+        async_handlers: flags.async_default,
+        max_body: flags.max_body,
+        header_timeout: Duration::from_millis(flags.header_timeout_ms),
+        idle_timeout: Duration::from_millis(flags.idle_timeout_ms),
+        ..Config::default()
+    };
+    let grace = config.shutdown_grace;
+    let handle = match ServerActor::spawn(config, routes()) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("conformance: cannot start: {e}");
+            std::process::exit(2);
+        }
+    };
+    let _ = SERVER.set((handle.server().clone(), handle.metrics().clone()));
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on {}", handle.local_addr());
+    let _ = out.flush();
+    drop(out);
+    if let Err(e) = switchyard::server::wait_for_signal() {
+        eprintln!("conformance: signal handling failed: {e}");
+    }
+    if let Err(e) = handle.shutdown(grace) {
+        eprintln!("conformance: shutdown: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Every route of the contract.
+fn routes() -> Router {
+    let mut r = Router::new();
+    r.use_middleware(After(|ctx: &mut Ctx<'_>| {
+        let (dispatch, engine) = (ctx.dispatch().as_str(), ctx.engine().as_str());
+        ctx.set_header("x-dispatch", dispatch);
+        ctx.set_header("x-engine", engine);
+    }));
+    r.get("/hello", |ctx| text(ctx, "Hello, World!")).sync();
+    r.get("/json", |ctx| {
+        ctx.json(&Message {
+            message: "Hello, World!",
+        })
+    })
+    .sync();
+    r.get("/users/:id", |ctx| {
+        let body = format!("user:{}", ctx.param("id").unwrap_or_default());
+        text(ctx, &body)
+    })
+    .sync();
+    r.get("/files/*path", |ctx| {
+        let body = format!("file:{}", ctx.param("path").unwrap_or_default());
+        text(ctx, &body)
+    })
+    .sync();
+    r.post("/echo", |ctx| {
+        let ct = ctx
+            .header("content-type")
+            .unwrap_or("application/octet-stream");
+        let body = ctx.body();
+        ctx.bytes(ct, body);
+        Ok(())
+    })
+    .sync();
+    r.get("/sync/sleep", sleep).sync();
+    r.get("/async/hello", |ctx| text(ctx, "Hello, async!"))
+        .asynchronous();
+    r.get("/async/sleep", sleep).asynchronous();
+    r.get_future("/async/future", awaited);
+    {
+        let mut api = r.group("/api");
+        api.asynchronous();
+        api.get("/items", |ctx| text(ctx, "items"));
+        api.get("/cached", |ctx| text(ctx, "cached")).sync();
+        let mut v2 = api.group("/v2");
+        v2.get("/items", |ctx| text(ctx, "items-v2"));
+    }
+    r.get("/default", |ctx| text(ctx, "default"));
+    r.get("/stream", |ctx| {
+        let n: u32 = ctx.query("n").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let resp = ctx.stream("text/plain");
+        for i in 0..n {
+            resp.write_chunk(format!("chunk {i}\n").as_bytes());
+        }
+        Ok(())
+    })
+    .sync();
+    r.get("/panic", |_ctx| {
+        panic!("conformance: /panic was asked to panic")
+    })
+    .sync();
+    r.get("/error", |_ctx| Err(HttpError::new(418, "teapot")))
+        .sync();
+    r.post("/routes", register).sync();
+    r.get("/metrics", metrics).sync();
+    r
+}
+
+/// `{"message": ...}`
+#[derive(serde::Serialize)]
+struct Message {
+    /// The greeting.
+    message: &'static str,
+}
+
+fn text(ctx: &mut Ctx<'_>, body: &str) -> Result<(), HttpError> {
+    ctx.text(body);
+    Ok(())
+}
+
+/// `ms` from the query, at most 5000.
+fn millis(q: Option<std::borrow::Cow<'_, str>>) -> Result<u64, HttpError> {
+    let ms: u64 = q
+        .as_deref()
+        .unwrap_or("0")
+        .parse()
+        .map_err(|_| HttpError::bad_request("ms must be a number"))?;
+    Ok(ms.min(5000))
+}
+
+/// Blocks its thread `ms` milliseconds.
+fn sleep(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
+    let ms = millis(ctx.query("ms"))?;
+    std::thread::sleep(Duration::from_millis(ms));
+    text(ctx, &format!("slept:{ms}"))
+}
+
+/// Awaits a timer `ms` milliseconds without blocking a thread.
+async fn awaited(req: Request) -> Result<Response, HttpError> {
+    let ms = millis(req.query("ms"))?;
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    Ok(Response::with_text(&format!("awaited:{ms}")))
+}
+
+/// `POST /routes?path=/dyn/NAME&mode=sync|async`: registers `GET /dyn/NAME`
+/// through the server actor; 201 once every worker serves it.
+fn register(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
+    let path = ctx
+        .query("path")
+        .ok_or_else(|| HttpError::bad_request("path is required"))?;
+    let name = path
+        .strip_prefix("/dyn/")
+        .filter(|n| !n.is_empty() && !n.contains('/'))
+        .ok_or_else(|| HttpError::bad_request("path must be /dyn/NAME"))?
+        .to_owned();
+    let dispatch = match ctx.query("mode").as_deref() {
+        Some("sync") | None => Dispatch::Inline,
+        Some("async") => Dispatch::Async,
+        Some(_) => return Err(HttpError::bad_request("mode must be sync or async")),
+    };
+    let body: Arc<str> = format!("dyn:{name}").into();
+    let handler = Handler::plain(move |ctx| text(ctx, &body));
+    let (server, _) = SERVER.get().ok_or_else(HttpError::internal)?;
+    let route = RouteSpec {
+        method: "GET".into(),
+        path: path.into_owned(),
+        handler,
+        dispatch: Some(dispatch),
+    };
+    server
+        .ask_blocking(|reply| ServerMsg::RegisterRoute { route, reply }, ASK)
+        .map_err(|_| HttpError::new(503, "route registration did not complete"))?;
+    ctx.status(201);
+    text(ctx, "registered")
+}
+
+/// `GET /metrics`: the metrics actor's snapshot as JSON.
+fn metrics(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
+    let (_, metrics) = SERVER.get().ok_or_else(HttpError::internal)?;
+    let snapshot = metrics
+        .ask_blocking(|reply| MetricsMsg::Snapshot { reply }, ASK)
+        .map_err(|_| HttpError::new(503, "metrics unavailable"))?;
+    ctx.json(&snapshot)
+}

@@ -1,0 +1,134 @@
+//! The named choices of a configuration (engine, protocol) and their parsing
+//! from text.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The event-loop engine that serves a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EngineKind {
+    /// The io_uring completion-based loop (Linux).
+    IoUring,
+    /// The epoll readiness loop (Linux).
+    Epoll,
+    /// The portable engine on actix-rt arbiters.
+    Std,
+}
+
+impl EngineKind {
+    /// The name used on the wire (`x-engine`) and on the command line.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EngineKind::IoUring => "io-uring",
+            EngineKind::Epoll => "epoll",
+            EngineKind::Std => "std",
+        }
+    }
+}
+
+impl fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The engine a user asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum EngineChoice {
+    /// Moves load between io_uring and epoll from telemetry (Linux default).
+    #[default]
+    Adaptive,
+    /// io_uring only.
+    IoUring,
+    /// epoll only.
+    Epoll,
+    /// The portable engine.
+    Std,
+}
+
+impl EngineChoice {
+    /// The engine that will actually run, or why none can.
+    pub(crate) fn resolve(self) -> Result<EngineKind, String> {
+        match self {
+            EngineChoice::Epoll => Ok(EngineKind::Epoll),
+            // The adaptive engine starts on epoll; until it can move load it
+            // simply is epoll.
+            EngineChoice::Adaptive => {
+                tracing::info!("adaptive engine: serving on epoll");
+                Ok(EngineKind::Epoll)
+            }
+            EngineChoice::IoUring => Err("engine io-uring is not available in this build".into()),
+            EngineChoice::Std => Err("engine std is not available in this build".into()),
+        }
+    }
+}
+
+/// Which protocols a connection may speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// HTTP/1.1 and h2c, told apart by the first bytes.
+    #[default]
+    Auto,
+    /// HTTP/1.x only.
+    Http1,
+    /// h2c (prior knowledge) only.
+    H2c,
+}
+
+/// A name that is not one of the accepted choices.
+#[derive(Debug)]
+pub struct ParseChoiceError {
+    /// What was being parsed.
+    what: &'static str,
+    /// The text given.
+    got: String,
+    /// The accepted names.
+    expected: &'static str,
+}
+
+impl fmt::Display for ParseChoiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown {} {:?} (expected one of: {})",
+            self.what, self.got, self.expected
+        )
+    }
+}
+
+impl std::error::Error for ParseChoiceError {}
+
+impl FromStr for EngineChoice {
+    type Err = ParseChoiceError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "adaptive" => Ok(EngineChoice::Adaptive),
+            "io-uring" | "iouring" => Ok(EngineChoice::IoUring),
+            "epoll" => Ok(EngineChoice::Epoll),
+            "std" => Ok(EngineChoice::Std),
+            _ => Err(ParseChoiceError {
+                what: "engine",
+                got: s.to_owned(),
+                expected: "adaptive, io-uring, epoll, std",
+            }),
+        }
+    }
+}
+
+impl FromStr for Protocol {
+    type Err = ParseChoiceError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Protocol::Auto),
+            "http1" => Ok(Protocol::Http1),
+            "h2c" => Ok(Protocol::H2c),
+            _ => Err(ParseChoiceError {
+                what: "protocol",
+                got: s.to_owned(),
+                expected: "auto, http1, h2c",
+            }),
+        }
+    }
+}

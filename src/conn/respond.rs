@@ -1,0 +1,249 @@
+//! One parsed HTTP/1.1 request in, one encoded response out: pre-routing
+//! middleware, lookup, the handler chain (or the 404/405 fallback), encoding.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::handler::{
+    run_after, run_before, run_plain, Ctx, Flow, Handler, HttpError, RequestParts, Response,
+    ServeInfo,
+};
+use crate::proto::h1::{self, encode_response, DateCache, EncodeOpts};
+use crate::router::{Dispatch, Lookup, Params, Route, RouteTable};
+
+/// What a worker or dispatch actor lends to answer one request.
+pub struct Env<'w> {
+    /// The route table snapshot in force for this batch.
+    pub table: &'w RouteTable,
+    /// The cached `date` header value.
+    pub date: &'w DateCache,
+    /// The connection's reusable response.
+    pub resp: &'w mut Response,
+    /// Engine, dispatch and peer.
+    pub info: ServeInfo,
+}
+
+/// Who is answering, which decides what may run here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A loop worker: only sync routes with plain handlers run; anything else
+    /// stops so the connection can be promoted.
+    Inline,
+    /// A dispatch actor on its arbiter: sync routes run; a plain handler of an
+    /// async route (it may block) and a future handler stop.
+    Arbiter,
+    /// A dispatch actor's blocking-pool turn: plain handlers run; a future
+    /// handler stops.
+    Blocking,
+}
+
+/// What stopped [`respond`] before it ran anything of the route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    /// A dispatch actor (the caller is a loop worker).
+    Dispatch,
+    /// The blocking pool (a plain handler on an async route).
+    Blocking,
+    /// An executor to await a future handler.
+    Future,
+}
+
+/// The result of [`respond`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Responded {
+    /// A response was appended to the output.
+    Done {
+        /// The connection must close after this response.
+        close: bool,
+        /// The status sent.
+        status: u16,
+    },
+    /// Nothing of the route ran and nothing was written: the request must be
+    /// answered elsewhere.
+    Stopped(Needs),
+}
+
+impl Mode {
+    /// Whether a route with this handler and dispatch can run here, and if
+    /// not, what it needs.
+    fn check(self, handler: &Handler, dispatch: Dispatch) -> Option<Needs> {
+        match (self, handler, dispatch) {
+            (_, Handler::Plain(_), Dispatch::Inline) | (Mode::Blocking, Handler::Plain(_), _) => {
+                None
+            }
+            (Mode::Inline, _, _) => Some(Needs::Dispatch),
+            (_, Handler::Future(_), _) => Some(Needs::Future),
+            (Mode::Arbiter, Handler::Plain(_), Dispatch::Async) => Some(Needs::Blocking),
+        }
+    }
+}
+
+/// Answers one complete request, appending the encoded response to `out`.
+///
+/// A request whose route cannot run in `mode` is not run:
+/// [`Responded::Stopped`] says what it needs before any handler or middleware
+/// of the route ran. Pre-routing middleware has run by then and runs again
+/// where the request is finally served, so it must only depend on the request.
+pub fn respond(
+    req: &h1::Request<'_>,
+    env: &mut Env<'_>,
+    mode: Mode,
+    out: &mut Vec<u8>,
+) -> Responded {
+    env.resp.reset();
+    let table = env.table;
+    let mut ctx = Ctx::new(parts(req), env.info, env.resp);
+    if let Routed::Route(route, params) = route(&mut ctx, table) {
+        if let Some(needs) = mode.check(route.handler(), route.dispatch()) {
+            return Responded::Stopped(needs);
+        }
+        ctx.set_route(route.pattern(), route.param_names(), params);
+        if let Handler::Plain(f) = route.handler() {
+            run_plain(&mut ctx, route.middleware(), &**f);
+        }
+    }
+    drop(ctx);
+    finish(&req.head, env.resp, env.date, out)
+}
+
+/// Answers one complete request whose route has a future handler: like
+/// [`respond`], but the handler is awaited (as its own task, so a panic in it
+/// is a 500 for this request only).
+pub async fn respond_future(
+    req: &h1::Request<'_>,
+    env: &mut Env<'_>,
+    out: &mut Vec<u8>,
+) -> Responded {
+    env.resp.reset();
+    let table = env.table;
+    let mut ctx = Ctx::new(parts(req), env.info, env.resp);
+    if let Routed::Route(route, params) = route(&mut ctx, table) {
+        ctx.set_route(route.pattern(), route.param_names(), params);
+        let chain = route.middleware();
+        match route.handler() {
+            Handler::Future(f) => {
+                let before = run_before(&mut ctx, chain);
+                if before.run_handler {
+                    match actix_rt::spawn(f(ctx.to_request())).await {
+                        Ok(Ok(resp)) => *ctx.response() = resp,
+                        Ok(Err(err)) => ctx.response().set_error(&err),
+                        Err(_) => {
+                            tracing::error!(
+                                path = ctx.path(),
+                                "future handler panicked; answering 500"
+                            );
+                            ctx.response().set_error(&HttpError::internal());
+                        }
+                    }
+                }
+                run_after(&mut ctx, chain, before.ran);
+            }
+            // The table changed since the request was classified: serve it
+            // with what the route has now.
+            Handler::Plain(f) => run_plain(&mut ctx, chain, &**f),
+        }
+    }
+    drop(ctx);
+    finish(&req.head, env.resp, env.date, out)
+}
+
+/// Where routing left a request.
+enum Routed<'t> {
+    /// Pre-routing middleware or the 404/405 fallback already answered.
+    Answered,
+    /// The route to run, with its captured params.
+    Route(&'t Route, Params),
+}
+
+/// Runs pre-routing middleware and looks the request up; answers unmatched
+/// requests with the 404/405 fallback.
+fn route<'t>(ctx: &mut Ctx<'_>, table: &'t RouteTable) -> Routed<'t> {
+    if !run_pre(table, ctx) {
+        return Routed::Answered;
+    }
+    match table.lookup(ctx.method(), ctx.path()) {
+        Lookup::Found(m) => Routed::Route(m.route, m.params),
+        Lookup::MethodNotAllowed(allow) => {
+            let mut list = Vec::new();
+            allow.write_to(&mut list);
+            fallback(ctx, table, |resp| {
+                resp.set_status(405);
+                resp.header_bytes("allow", &list);
+                resp.text("405 Method Not Allowed");
+            });
+            Routed::Answered
+        }
+        Lookup::NotFound => {
+            fallback(ctx, table, |resp| {
+                resp.set_status(404);
+                resp.text("404 Not Found");
+            });
+            Routed::Answered
+        }
+    }
+}
+
+/// Encodes the final response of a request.
+pub fn finish(
+    head: &h1::Head<'_>,
+    resp: &Response,
+    date: &DateCache,
+    out: &mut Vec<u8>,
+) -> Responded {
+    let close = !head.keep_alive || resp.wants_close();
+    let opts = EncodeOpts {
+        head_request: head.method == "HEAD",
+        close,
+    };
+    encode_response(resp, opts, date, out);
+    Responded::Done {
+        close,
+        status: resp.status(),
+    }
+}
+
+/// The parts of a parsed request a context borrows.
+pub fn parts<'b>(req: &'b h1::Request<'b>) -> RequestParts<'b> {
+    let head = &req.head;
+    RequestParts {
+        method: head.method,
+        path: head.path,
+        query: head.query,
+        version: head.version,
+        headers: head.headers,
+        body: req.body,
+    }
+}
+
+/// Runs pre-routing middleware; false when one of them answered already.
+fn run_pre(table: &RouteTable, ctx: &mut Ctx<'_>) -> bool {
+    for pre in table.pre() {
+        match catch_unwind(AssertUnwindSafe(|| pre(ctx))) {
+            Ok(Ok(Flow::Continue)) => {}
+            Ok(Ok(Flow::Stop)) => return false,
+            Ok(Err(err)) => {
+                ctx.response().set_error(&err);
+                return false;
+            }
+            Err(_) => {
+                tracing::error!(
+                    path = ctx.path(),
+                    "pre-routing middleware panicked; answering 500"
+                );
+                ctx.response().set_error(&HttpError::internal());
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Answers an unmatched request through the global middleware, so their
+/// headers and logging apply to 404 and 405 too.
+fn fallback(ctx: &mut Ctx<'_>, table: &RouteTable, write: impl FnOnce(&mut Response)) {
+    let chain = table.global_middleware();
+    let before = run_before(ctx, chain);
+    if before.run_handler {
+        write(ctx.response());
+    }
+    run_after(ctx, chain, before.ran);
+}

@@ -1,0 +1,36 @@
+//! `ConnConfig`: the settings every connection obeys, shared by reference so a
+//! connection carries state, not settings.
+
+use std::time::Duration;
+
+use crate::proto::h1::Limits;
+
+/// Limits, timeouts and caps for connections.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnConfig {
+    /// HTTP/1.1 parsing limits (request line, header block, fields, body).
+    pub limits: Limits,
+    /// From a request head's first byte to its end (slowloris defence).
+    pub header_timeout: Duration,
+    /// Keep-alive idle time between requests.
+    pub idle_timeout: Duration,
+    /// How long queued response bytes may wait for a client that does not read.
+    pub write_timeout: Duration,
+    /// Queued response bytes above which the connection is closed.
+    pub max_pending_output: usize,
+    /// Request bytes a promoted connection may hold ahead of its handlers.
+    pub max_pending_input: usize,
+}
+
+impl Default for ConnConfig {
+    fn default() -> Self {
+        ConnConfig {
+            limits: Limits::default(),
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(30),
+            max_pending_output: 4 * 1024 * 1024,
+            max_pending_input: 4 * 1024 * 1024,
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! `DispatchActor`: owns one promoted connection; its task serves the
+//! connection, its mailbox takes shutdown.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use switchyard_actors::{Actor, Context};
+use tokio::sync::watch;
+
+use super::{serve::serve, DispatchMsg, Shared};
+use crate::engine::Promotion;
+
+/// One promoted HTTP/1.1 connection.
+pub struct DispatchActor {
+    /// The connection, until `started` hands it to the serving task.
+    promotion: Option<Promotion>,
+    /// Shared state of every dispatch actor.
+    shared: Arc<Shared>,
+    /// Tells the serving task to wind down (with the hard deadline).
+    stop: watch::Sender<Option<Instant>>,
+}
+
+impl DispatchActor {
+    /// An actor for `promotion`.
+    pub(crate) fn new(promotion: Option<Promotion>, shared: Arc<Shared>) -> Self {
+        DispatchActor {
+            promotion,
+            shared,
+            stop: watch::channel(None).0,
+        }
+    }
+}
+
+impl Actor for DispatchActor {
+    type Msg = DispatchMsg;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let Some(promotion) = self.promotion.take() else {
+            ctx.stop();
+            return;
+        };
+        let (Some(addr), shared) = (ctx.addr(), self.shared.clone()) else {
+            ctx.stop();
+            return;
+        };
+        let stop = self.stop.subscribe();
+        ctx.spawn(async move {
+            serve(promotion, &shared, stop).await;
+            let _ = addr.tell_control(DispatchMsg::Finished);
+        });
+    }
+
+    fn handle(&mut self, msg: DispatchMsg, ctx: &mut Context<Self>) {
+        match msg {
+            DispatchMsg::Shutdown { deadline } => {
+                self.stop.send_replace(Some(deadline));
+            }
+            DispatchMsg::Finished => {
+                self.shared.live.remove(&ctx.id().id());
+                ctx.stop();
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Async dispatch for HTTP/1.1: a pool of actix-rt arbiters, and one
+//! `DispatchActor` per promoted connection, which owns the connection from
+//! its promotion to its close.
+
+mod actor;
+mod messages;
+mod serve;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use switchyard_actors::{spawn_on, Addr, RestartPolicy, SpawnOptions};
+
+pub use actor::DispatchActor;
+pub use messages::DispatchMsg;
+
+use crate::config::EngineKind;
+use crate::conn::ConnConfig;
+use crate::engine::{Promoter, Promotion};
+use crate::metrics::SharedCounters;
+use crate::router::SharedTable;
+
+/// What every dispatch actor shares.
+pub(crate) struct Shared {
+    /// Route table snapshots.
+    pub(crate) table: Arc<SharedTable>,
+    /// Connection settings.
+    pub(crate) cfg: ConnConfig,
+    /// The engine the connections came from.
+    pub(crate) engine: EngineKind,
+    /// Counters of every dispatch actor.
+    pub(crate) counters: Arc<SharedCounters>,
+    /// Live dispatch actors, by actor id (for shutdown).
+    pub(crate) live: DashMap<u64, Addr<DispatchActor>>,
+}
+
+/// The arbiters dispatch actors run on, and the promoter engines call.
+pub struct DispatchPool {
+    /// The arbiters; actors are placed round-robin.
+    arbiters: Vec<actix_rt::Arbiter>,
+    /// Next arbiter to use.
+    next: Arc<AtomicUsize>,
+    /// Shared by every actor.
+    shared: Arc<Shared>,
+}
+
+impl DispatchPool {
+    /// Starts `threads` arbiters. Must be called inside an actix-rt System.
+    pub fn start(
+        threads: usize,
+        table: Arc<SharedTable>,
+        cfg: ConnConfig,
+        engine: EngineKind,
+        counters: Arc<SharedCounters>,
+    ) -> Self {
+        let arbiters = (0..threads.max(1))
+            .map(|_| actix_rt::Arbiter::new())
+            .collect();
+        DispatchPool {
+            arbiters,
+            next: Arc::new(AtomicUsize::new(0)),
+            shared: Arc::new(Shared {
+                table,
+                cfg,
+                engine,
+                counters,
+                live: DashMap::new(),
+            }),
+        }
+    }
+
+    /// The function engines call to hand a connection over: it starts a
+    /// dispatch actor for it on the next arbiter.
+    pub fn promoter(&self) -> Promoter {
+        let handles: Vec<_> = self.arbiters.iter().map(|a| a.handle()).collect();
+        let next = self.next.clone();
+        let shared = self.shared.clone();
+        Arc::new(move |promotion: Promotion| {
+            let i = next.fetch_add(1, Ordering::Relaxed) % handles.len();
+            let mut slot = Some(promotion);
+            let actor_shared = shared.clone();
+            // A dispatch actor serves one connection: a panic that escapes
+            // the handler guards ends it rather than restarting it.
+            let options = SpawnOptions::new("dispatch").restart(RestartPolicy::never());
+            let addr = spawn_on(
+                &handles[i],
+                move || DispatchActor::new(slot.take(), actor_shared.clone()),
+                options,
+            );
+            shared.live.insert(addr.id().id(), addr);
+        })
+    }
+
+    /// Number of connections being served by dispatch actors.
+    pub fn live(&self) -> usize {
+        // An actor that finished before the promoter registered it leaves a
+        // dead entry behind; drop those first.
+        self.shared.live.retain(|_, a| a.is_alive());
+        self.shared.live.len()
+    }
+
+    /// Tells every dispatch actor to finish its in-flight request and close
+    /// by `deadline`, then waits (blocking) until they are gone or the
+    /// deadline passed.
+    pub fn shutdown(&self, deadline: Instant) {
+        for entry in self.shared.live.iter() {
+            let _ = entry
+                .value()
+                .tell_control(DispatchMsg::Shutdown { deadline });
+        }
+        while self.live() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Stops the arbiters and joins their threads.
+    pub fn stop(self) {
+        for a in &self.arbiters {
+            a.stop();
+        }
+        for a in self.arbiters {
+            let _ = a.join();
+        }
+    }
+}

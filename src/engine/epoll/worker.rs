@@ -1,0 +1,410 @@
+//! The epoll `WorkerActor`: accepts, reads, answers sync routes in its own
+//! turn, hands async connections to the promoter, obeys its control inbox,
+//! and closes connections whose deadline ran out.
+
+use std::io::{self, Read};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use polling::{Event, Events, Poller};
+
+use super::slab::Slab;
+use crate::config::EngineKind;
+use crate::conn::{BufPool, ConnConfig, Drive, Env, H1Session, Traffic};
+use crate::engine::{sys, Control, Promoter, Promotion};
+use crate::handler::{Response, ServeInfo};
+use crate::metrics::WorkerCounters;
+use crate::proto::h1::DateCache;
+use crate::router::{Dispatch, RouteTable, SharedTable};
+
+/// Poller key of the listener (`usize::MAX` is the poller's own notify key).
+const LISTENER: usize = usize::MAX - 1;
+
+/// Period of the coarse timer that checks deadlines.
+const TICK: Duration = Duration::from_millis(50);
+
+/// How long to wait before accepting again after running out of descriptors.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// How long a closing connection is drained so its last response is not lost
+/// to a reset.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// Size of a pooled connection buffer.
+const BUF_SIZE: usize = 16 * 1024;
+
+/// One connection on this worker.
+struct Conn {
+    /// The socket.
+    stream: TcpStream,
+    /// The peer.
+    remote: SocketAddr,
+    /// Protocol state between events.
+    session: H1Session,
+    /// Set once the write side is shut: the connection is only drained until
+    /// the peer closes or this instant passes.
+    linger_until: Option<Instant>,
+}
+
+/// An epoll worker.
+pub(super) struct Worker {
+    /// Index among the workers (CPU to pin to when pinning).
+    id: usize,
+    /// The listen address (to re-bind on resume).
+    addr: SocketAddr,
+    /// The listener, none while accepting is paused or shut.
+    listener: Option<TcpListener>,
+    /// Readiness for every socket of this worker.
+    poller: Arc<Poller>,
+    /// Control messages from the server actor.
+    control: flume::Receiver<Control>,
+    /// Open connections.
+    conns: Slab<Conn>,
+    /// Spare buffers.
+    pool: BufPool,
+    /// The response handlers write, reused for every request.
+    resp: Response,
+    /// Cached `date` header.
+    date: DateCache,
+    /// Route table snapshots.
+    table: Arc<SharedTable>,
+    /// Connection settings.
+    cfg: ConnConfig,
+    /// This worker's counters.
+    counters: Arc<WorkerCounters>,
+    /// Where async connections go.
+    promoter: Promoter,
+    /// When accepting is retried after descriptor exhaustion.
+    accept_retry_at: Option<Instant>,
+    /// Set by shutdown: when the remaining connections are closed regardless.
+    draining_until: Option<Instant>,
+}
+
+impl Worker {
+    /// A worker owning `listener`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        id: usize,
+        addr: SocketAddr,
+        listener: TcpListener,
+        poller: Arc<Poller>,
+        control: flume::Receiver<Control>,
+        table: Arc<SharedTable>,
+        cfg: ConnConfig,
+        counters: Arc<WorkerCounters>,
+        promoter: Promoter,
+    ) -> io::Result<Self> {
+        sys::register_listener(&poller, &listener, LISTENER)?;
+        Ok(Worker {
+            id,
+            addr,
+            listener: Some(listener),
+            poller,
+            control,
+            conns: Slab::new(),
+            pool: BufPool::new(BUF_SIZE),
+            resp: Response::new(),
+            date: DateCache::new(SystemTime::now()),
+            table,
+            cfg,
+            counters,
+            promoter,
+            accept_retry_at: None,
+            draining_until: None,
+        })
+    }
+
+    /// The loop: wait, serve every ready socket, obey control, check deadlines.
+    pub(super) fn run(mut self, pin: Option<usize>) {
+        if let Some(cpu) = pin {
+            if let Err(e) = sys::pin_current_thread(cpu) {
+                tracing::warn!(worker = self.id, error = %e, "could not pin worker to a CPU");
+            }
+        }
+        let mut events = Events::new();
+        let mut next_tick = Instant::now() + TICK;
+        loop {
+            events.clear();
+            let timeout = next_tick.saturating_duration_since(Instant::now());
+            if let Err(e) = self.poller.wait(&mut events, Some(timeout)) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    tracing::error!(worker = self.id, error = %e, "poller failed; worker stops");
+                    break;
+                }
+            }
+            let now = Instant::now();
+            self.date.update(SystemTime::now());
+            let table = self.table.load();
+            for ev in events.iter() {
+                if ev.key == LISTENER {
+                    self.accept_all(now);
+                } else {
+                    self.on_event(ev, &table, now);
+                }
+            }
+            while let Ok(msg) = self.control.try_recv() {
+                self.on_control(msg, now);
+            }
+            if now >= next_tick {
+                next_tick = now + TICK;
+                self.on_tick(now);
+            }
+            if self
+                .draining_until
+                .is_some_and(|d| now >= d || self.conns.len() == 0)
+            {
+                break;
+            }
+        }
+        self.close_all();
+    }
+
+    /// Serves one readiness event.
+    fn on_event(&mut self, ev: Event, table: &RouteTable, now: Instant) {
+        let key = ev.key;
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        if conn.linger_until.is_some() {
+            if drain_discard(&mut conn.stream) {
+                self.close(key);
+            }
+            return;
+        }
+        let mut env = Env {
+            table,
+            date: &self.date,
+            resp: &mut self.resp,
+            info: ServeInfo {
+                engine: EngineKind::Epoll,
+                dispatch: Dispatch::Inline,
+                remote: Some(conn.remote),
+            },
+        };
+        let mut traffic = Traffic::default();
+        let (session, stream) = (&mut conn.session, &mut conn.stream);
+        let drive = if ev.readable {
+            session.on_readable(
+                stream,
+                &mut self.pool,
+                &mut env,
+                &self.cfg,
+                now,
+                &mut traffic,
+            )
+        } else if ev.writable {
+            session.on_writable(
+                stream,
+                &mut self.pool,
+                &mut env,
+                &self.cfg,
+                now,
+                &mut traffic,
+            )
+        } else {
+            Drive::Open
+        };
+        let idle = conn.session.is_idle();
+        self.count(&traffic, now);
+        match drive {
+            Drive::Open => {
+                if self.draining_until.is_some() && idle {
+                    self.close(key);
+                }
+            }
+            Drive::Close => self.start_close(key, now),
+            Drive::Promote { input, output } => {
+                let conn = self.conns.remove(key).expect("connection present");
+                if let Err(e) = sys::deregister(&self.poller, &conn.stream) {
+                    tracing::warn!(error = %e, "deregistering a promoted connection failed");
+                }
+                self.counters.promoted.add(1);
+                (self.promoter)(Promotion {
+                    stream: conn.stream,
+                    remote: Some(conn.remote),
+                    input,
+                    output,
+                });
+            }
+        }
+    }
+
+    /// Adds an event's traffic to the counters.
+    fn count(&self, t: &Traffic, started: Instant) {
+        let c = &self.counters;
+        c.bytes_in.add(t.bytes_in);
+        c.bytes_out.add(t.bytes_out);
+        if t.requests > 0 {
+            c.requests.add(t.requests);
+            c.errors.add(t.errors);
+            c.record_latency(t.requests, started.elapsed());
+        }
+    }
+
+    /// Accepts every pending connection.
+    fn accept_all(&mut self, now: Instant) {
+        if self.draining_until.is_some() {
+            return;
+        }
+        let Some(listener) = &self.listener else {
+            return;
+        };
+        loop {
+            match listener.accept() {
+                Ok((stream, remote)) => {
+                    if let Err(e) = stream.set_nonblocking(true) {
+                        tracing::debug!(error = %e, "accepted socket unusable");
+                        continue;
+                    }
+                    let session = H1Session::new(&self.cfg, now);
+                    let key = self.conns.insert(Conn {
+                        stream,
+                        remote,
+                        session,
+                        linger_until: None,
+                    });
+                    let conn = self.conns.get_mut(key).expect("just inserted");
+                    if let Err(e) = sys::register(&self.poller, &conn.stream, key) {
+                        tracing::warn!(error = %e, "registering a connection failed");
+                        self.conns.remove(key);
+                        self.counters.errors.add(1);
+                        continue;
+                    }
+                    self.counters.accepts.add(1);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
+                    ) => {}
+                Err(e) => {
+                    // Out of descriptors (or another transient failure): leave
+                    // the backlog queued and retry from the timer, instead of
+                    // spinning on a listener that stays readable.
+                    if sys::is_fd_exhaustion(&e) {
+                        tracing::warn!(
+                            worker = self.id,
+                            "out of file descriptors; accept paused briefly"
+                        );
+                    } else {
+                        tracing::warn!(worker = self.id, error = %e, "accept failed");
+                    }
+                    self.counters.errors.add(1);
+                    self.accept_retry_at = Some(now + ACCEPT_BACKOFF);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Obeys a control message.
+    fn on_control(&mut self, msg: Control, now: Instant) {
+        match msg {
+            Control::PauseAccept => self.close_listener(),
+            Control::ResumeAccept => {
+                if self.listener.is_none() && self.draining_until.is_none() {
+                    match sys::reuseport_listener(self.addr).and_then(|l| {
+                        sys::register_listener(&self.poller, &l, LISTENER).map(|()| l)
+                    }) {
+                        Ok(l) => {
+                            self.listener = Some(l);
+                            self.accept_all(now);
+                        }
+                        Err(e) => {
+                            tracing::error!(worker = self.id, error = %e, "resume accept failed")
+                        }
+                    }
+                }
+            }
+            Control::Shutdown { deadline } => {
+                self.close_listener();
+                self.draining_until = Some(deadline);
+                for key in self
+                    .conns
+                    .keys_where(|c| c.session.is_idle() || c.linger_until.is_some())
+                {
+                    self.close(key);
+                }
+            }
+        }
+    }
+
+    /// Stops accepting: connections already queued are accepted and closed
+    /// cleanly (a FIN, not a reset), then the listener closes.
+    fn close_listener(&mut self) {
+        let Some(listener) = self.listener.take() else {
+            return;
+        };
+        while let Ok((stream, _)) = listener.accept() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        if let Err(e) = sys::deregister(&self.poller, &listener) {
+            tracing::debug!(error = %e, "deregistering the listener failed");
+        }
+    }
+
+    /// Periodic work: expired deadlines, accept retries.
+    fn on_tick(&mut self, now: Instant) {
+        let expired = self.conns.keys_where(|c| match c.linger_until {
+            Some(t) => now >= t,
+            None => c.session.deadline().expired(now),
+        });
+        for key in expired {
+            self.close(key);
+        }
+        if self.accept_retry_at.is_some_and(|t| now >= t) {
+            self.accept_retry_at = None;
+            self.accept_all(now);
+        }
+    }
+
+    /// Closes the write side and drains what the peer still sends, so the last
+    /// response reaches it instead of being destroyed by a reset; closes at
+    /// the peer's EOF or after [`LINGER`].
+    fn start_close(&mut self, key: usize, now: Instant) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let _ = conn.stream.shutdown(Shutdown::Write);
+        if drain_discard(&mut conn.stream) {
+            self.close(key);
+        } else {
+            conn.linger_until = Some(now + LINGER);
+        }
+    }
+
+    /// Closes a connection now.
+    fn close(&mut self, key: usize) {
+        if let Some(mut conn) = self.conns.remove(key) {
+            if let Err(e) = sys::deregister(&self.poller, &conn.stream) {
+                tracing::debug!(error = %e, "deregistering a connection failed");
+            }
+            conn.session.release(&mut self.pool);
+            self.counters.closes.add(1);
+        }
+    }
+
+    /// Closes everything (the worker stops).
+    fn close_all(&mut self) {
+        self.close_listener();
+        for key in self.conns.keys_where(|_| true) {
+            self.close(key);
+        }
+    }
+}
+
+/// Reads and discards what the peer sent; true once it closed (or failed).
+fn drain_discard(stream: &mut TcpStream) -> bool {
+    let mut sink = [0u8; 4096];
+    loop {
+        match stream.read(&mut sink) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return true,
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Engines: what every engine provides, the control messages every worker
+//! obeys, and the one place a backend is picked.
+//!
+//! Every engine must:
+//! - bind its listeners on the resolved address (port 0 resolved once, before
+//!   the workers bind) and report the real address;
+//! - serve HTTP/1.1 through `conn` (no HTTP logic of its own), with the
+//!   connection deadlines and output cap of `ConnConfig`;
+//! - hand a connection whose request resolves async to the [`Promoter`];
+//! - obey [`Control`]: pause/resume accepting, shutdown with a grace period;
+//! - keep per-worker counters the metrics actor can read.
+
+pub mod epoll;
+mod listen;
+mod promote;
+pub mod sys;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub use listen::bind_all;
+pub use promote::{Promoter, Promotion};
+
+use crate::config::{EngineKind, Resolved};
+use crate::metrics::WorkerCounters;
+use crate::router::SharedTable;
+
+/// The control messages every worker obeys; they are never queued behind work.
+#[derive(Debug)]
+pub enum Control {
+    /// Stop accepting new connections (existing ones are served).
+    PauseAccept,
+    /// Accept again.
+    ResumeAccept,
+    /// Stop accepting, close idle connections, let in-flight requests finish
+    /// until `deadline`, then stop.
+    Shutdown {
+        /// When the remaining connections are closed regardless.
+        deadline: Instant,
+    },
+}
+
+/// A running engine.
+pub trait Engine: Send {
+    /// Which engine this is.
+    fn kind(&self) -> EngineKind;
+    /// The address the listeners are bound to.
+    fn local_addr(&self) -> SocketAddr;
+    /// Number of workers.
+    fn workers(&self) -> usize;
+    /// Sends a control message to every worker.
+    fn control(&self, msg: &dyn Fn() -> Control) -> io::Result<()>;
+    /// Waits for every worker to stop (after a `Shutdown`).
+    fn join(self: Box<Self>);
+    /// Every worker's counters.
+    fn counters(&self) -> Vec<Arc<WorkerCounters>>;
+}
+
+/// Starts the engine the configuration chose.
+pub fn start(
+    cfg: &Resolved,
+    table: Arc<SharedTable>,
+    promoter: Promoter,
+) -> io::Result<Box<dyn Engine>> {
+    match cfg.engine {
+        EngineKind::Epoll => Ok(Box::new(epoll::EpollEngine::start(cfg, table, promoter)?)),
+        other => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("engine {other} is not available in this build"),
+        )),
+    }
+}

@@ -1,0 +1,94 @@
+//! The engines' only contact with the OS below std: listener sockets with
+//! SO_REUSEPORT, readiness registration, CPU pinning and the open-file limit.
+//! Every libc call goes through [`cvt`], which turns -1 into `io::Error`.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::os::fd::AsRawFd;
+
+use polling::{Event, PollMode, Poller};
+use socket2::{Domain, Protocol, Socket, Type};
+
+/// Turns a libc return value of -1 into the thread's last OS error.
+fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Backlog of every listener.
+const BACKLOG: i32 = 4096;
+
+/// A non-blocking listener on `addr` sharing its port with the other workers'
+/// listeners (SO_REUSEPORT), with TCP_NODELAY for accepted sockets.
+pub fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_tcp_nodelay(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
+}
+
+/// Registers `source` with `poller` for edge-triggered read and write
+/// readiness under `key`.
+///
+/// The caller must [`deregister`] the source before closing it.
+pub fn register(poller: &Poller, source: &impl AsRawFd, key: usize) -> io::Result<()> {
+    // SAFETY: polling requires the fd to stay open until it is deleted from the
+    // poller; every engine deregisters a socket before dropping it (the
+    // connection's close path and the listener's pause path both do).
+    unsafe { poller.add_with_mode(source.as_raw_fd(), Event::all(key), PollMode::Edge) }
+}
+
+/// Registers a listener for edge-triggered readability.
+pub fn register_listener(poller: &Poller, listener: &TcpListener, key: usize) -> io::Result<()> {
+    // SAFETY: as in `register`: the listener is deleted before it is dropped.
+    unsafe { poller.add_with_mode(listener.as_raw_fd(), Event::readable(key), PollMode::Edge) }
+}
+
+/// Removes a source from the poller (before it is closed).
+pub fn deregister(poller: &Poller, source: &impl AsRawFd) -> io::Result<()> {
+    // SAFETY: the fd is open: the caller still owns the source it borrows.
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(source.as_raw_fd()) };
+    poller.delete(fd)
+}
+
+/// Pins the calling thread to one CPU.
+pub fn pin_current_thread(cpu: usize) -> io::Result<()> {
+    // SAFETY: cpu_set_t is plain data; zeroed is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: CPU_SET writes one bit inside `set`; `cpu` is reduced modulo the
+    // set's capacity so it cannot index past it.
+    unsafe { libc::CPU_SET(cpu % (8 * std::mem::size_of::<libc::cpu_set_t>()), &mut set) };
+    // SAFETY: `set` is a valid cpu_set_t and its size is passed with it; pid 0
+    // is the calling thread.
+    cvt(unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) })?;
+    Ok(())
+}
+
+/// Raises the soft open-file limit to the hard limit; returns the new soft limit.
+pub fn raise_nofile_limit() -> io::Result<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid rlimit the call fills.
+    cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) })?;
+    if lim.rlim_cur < lim.rlim_max {
+        lim.rlim_cur = lim.rlim_max;
+        // SAFETY: `lim` is a valid rlimit read above.
+        cvt(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) })?;
+    }
+    Ok(lim.rlim_cur)
+}
+
+/// Whether an accept error means the process or system ran out of descriptors.
+pub fn is_fd_exhaustion(err: &io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
+}

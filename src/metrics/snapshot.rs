@@ -1,0 +1,89 @@
+//! `Snapshot`: the aggregate of every worker's and dispatch actor's counters
+//! at one moment, as the metrics actor answers it.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::{SharedCounters, WorkerCounters, LATENCY_BOUNDS};
+use crate::config::EngineKind;
+
+/// What a snapshot is computed from.
+#[derive(Clone)]
+pub struct Sources {
+    /// The engine.
+    pub engine: EngineKind,
+    /// Every worker's counters.
+    pub workers: Vec<Arc<WorkerCounters>>,
+    /// The dispatch actors' counters.
+    pub dispatch: Arc<SharedCounters>,
+}
+
+/// Server metrics at one moment.
+#[derive(Clone, Debug, Serialize)]
+pub struct Snapshot {
+    /// Requests answered.
+    pub requests_total: u64,
+    /// 5xx answers, protocol errors and connection errors.
+    pub errors_total: u64,
+    /// Connections open now.
+    pub active_conns: u64,
+    /// Connections accepted.
+    pub accepts: u64,
+    /// Connections closed.
+    pub closes: u64,
+    /// Bytes read.
+    pub bytes_in: u64,
+    /// Bytes written.
+    pub bytes_out: u64,
+    /// Routes that run async.
+    pub async_routes: u64,
+    /// Connections promoted to a dispatch actor.
+    pub async_promoted_conns: u64,
+    /// The engine.
+    pub engine: &'static str,
+    /// Number of workers.
+    pub workers: usize,
+    /// Requests per latency bucket.
+    pub latency_buckets: Vec<u64>,
+    /// Upper bound of each bucket in seconds (the last is unbounded).
+    pub latency_bounds_secs: Vec<f64>,
+    /// Machine CPU utilisation since the previous snapshot, when known.
+    pub cpu_utilization: Option<f64>,
+}
+
+impl Snapshot {
+    /// Sums the counters.
+    pub fn collect(src: &Sources, async_routes: usize, cpu: Option<f64>) -> Self {
+        use std::sync::atomic::Ordering::Relaxed;
+        let sum = |f: fn(&WorkerCounters) -> u64| src.workers.iter().map(|w| f(w)).sum::<u64>();
+        let d = &src.dispatch;
+        let accepts = sum(|w| w.accepts.get());
+        let closes = sum(|w| w.closes.get());
+        let promoted = sum(|w| w.promoted.get());
+        let mut buckets = vec![0; LATENCY_BOUNDS.len() + 1];
+        for w in &src.workers {
+            for (b, c) in buckets.iter_mut().zip(&w.latency) {
+                *b += c.get();
+            }
+        }
+        let mut bounds: Vec<f64> = LATENCY_BOUNDS.iter().map(|b| b.as_secs_f64()).collect();
+        bounds.push(f64::INFINITY);
+        Snapshot {
+            requests_total: sum(|w| w.requests.get()) + d.requests.load(Relaxed),
+            errors_total: sum(|w| w.errors.get()) + d.errors.load(Relaxed),
+            active_conns: (accepts.saturating_sub(closes + promoted)) + d.active.load(Relaxed),
+            accepts,
+            closes: closes + d.closes.load(Relaxed),
+            bytes_in: sum(|w| w.bytes_in.get()) + d.bytes_in.load(Relaxed),
+            bytes_out: sum(|w| w.bytes_out.get()) + d.bytes_out.load(Relaxed),
+            async_routes: async_routes as u64,
+            async_promoted_conns: promoted,
+            engine: src.engine.as_str(),
+            workers: src.workers.len(),
+            latency_buckets: buckets,
+            latency_bounds_secs: bounds,
+            cpu_utilization: cpu,
+        }
+    }
+}

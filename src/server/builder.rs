@@ -1,0 +1,96 @@
+//! `Server`: the plain builder — routes on a config, then `run()` until
+//! SIGINT or SIGTERM.
+
+use std::future::Future;
+use std::io;
+
+use super::{ServerActor, ServerHandle};
+use crate::config::Config;
+use crate::handler::{Ctx, HttpError, Request, Response};
+use crate::router::Router;
+
+/// A server under construction.
+pub struct Server {
+    /// Settings.
+    config: Config,
+    /// Routes.
+    router: Router,
+}
+
+impl Server {
+    /// A server with `config` and no routes.
+    pub fn new(config: Config) -> Self {
+        Server {
+            config,
+            router: Router::new(),
+        }
+    }
+
+    /// The router, for groups, middleware and dispatch settings.
+    pub fn router(&mut self) -> &mut Router {
+        &mut self.router
+    }
+
+    /// Adds a `GET` route with a plain handler.
+    pub fn get<F>(mut self, path: &str, f: F) -> Self
+    where
+        F: Fn(&mut Ctx<'_>) -> Result<(), HttpError> + Send + Sync + 'static,
+    {
+        self.router.get(path, f);
+        self
+    }
+
+    /// Adds a `POST` route with a plain handler.
+    pub fn post<F>(mut self, path: &str, f: F) -> Self
+    where
+        F: Fn(&mut Ctx<'_>) -> Result<(), HttpError> + Send + Sync + 'static,
+    {
+        self.router.post(path, f);
+        self
+    }
+
+    /// Adds a `GET` route with a future handler (always async).
+    pub fn get_future<F, Fut>(mut self, path: &str, f: F) -> Self
+    where
+        F: Fn(Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Response, HttpError>> + Send + 'static,
+    {
+        self.router.get_future(path, f);
+        self
+    }
+
+    /// Edits the routes in place.
+    pub fn routes(mut self, f: impl FnOnce(&mut Router)) -> Self {
+        f(&mut self.router);
+        self
+    }
+
+    /// Starts serving and returns the handle.
+    pub fn start(self) -> io::Result<ServerHandle> {
+        ServerActor::spawn(self.config, self.router)
+    }
+
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+    pub fn run(self) -> io::Result<()> {
+        let grace = self.config.shutdown_grace;
+        let handle = self.start()?;
+        wait_for_signal()?;
+        tracing::info!("signal received; shutting down");
+        handle.shutdown(grace).map_err(io::Error::other)
+    }
+}
+
+/// Blocks until SIGINT or SIGTERM.
+pub fn wait_for_signal() -> io::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    })
+}
