@@ -46,7 +46,7 @@ pub struct Snapshot {
     pub workers: usize,
     /// Requests per latency bucket.
     pub latency_buckets: Vec<u64>,
-    /// Upper bound of each bucket in seconds (the last is unbounded).
+    /// Upper bound in seconds of every bucket but the last, which is unbounded.
     pub latency_bounds_secs: Vec<f64>,
     /// Machine CPU utilisation since the previous snapshot, when known.
     pub cpu_utilization: Option<f64>,
@@ -67,8 +67,7 @@ impl Snapshot {
                 *b += c.get();
             }
         }
-        let mut bounds: Vec<f64> = LATENCY_BOUNDS.iter().map(|b| b.as_secs_f64()).collect();
-        bounds.push(f64::INFINITY);
+        let bounds = LATENCY_BOUNDS.iter().map(|b| b.as_secs_f64()).collect();
         Snapshot {
             requests_total: sum(|w| w.requests.get()) + d.requests.load(Relaxed),
             errors_total: sum(|w| w.errors.get()) + d.errors.load(Relaxed),
