@@ -8,6 +8,7 @@ use crate::handler::{
     ServeInfo,
 };
 use crate::proto::h1::{self, encode_response, DateCache, EncodeOpts};
+use crate::proto::Version;
 use crate::router::{Dispatch, Lookup, Params, Route, RouteTable};
 
 /// What a worker or dispatch actor lends to answer one request.
@@ -185,10 +186,14 @@ fn route<'t>(ctx: &mut Ctx<'_>, table: &'t RouteTable) -> Routed<'t> {
 /// Encodes the final response of a request.
 pub fn finish(
     head: &h1::Head<'_>,
-    resp: &Response,
+    resp: &mut Response,
     date: &DateCache,
     out: &mut Vec<u8>,
 ) -> Responded {
+    if head.version == Version::Http10 {
+        // HTTP/1.0 has no chunked coding; the streamed body is whole by now.
+        resp.unstream();
+    }
     let close = !head.keep_alive || resp.wants_close();
     let opts = EncodeOpts {
         head_request: head.method == "HEAD",

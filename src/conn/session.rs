@@ -111,15 +111,6 @@ impl H1Session {
         }
     }
 
-    /// A session resuming with bytes already read and responses already queued
-    /// (a promoted connection).
-    pub fn resume(cfg: &ConnConfig, now: Instant, input: InBuf, output: OutBuf) -> Self {
-        let mut s = Self::new(cfg, now);
-        s.input = (!input.is_empty()).then_some(input);
-        s.output = (!output.is_empty()).then_some(output);
-        s
-    }
-
     /// The current deadline.
     pub fn deadline(&self) -> Deadline {
         self.deadline

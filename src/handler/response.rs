@@ -228,6 +228,13 @@ impl Response {
         self
     }
 
+    /// Turns a streamed body into a full one (same bytes, sent with
+    /// `content-length`), for peers that cannot take chunks.
+    pub fn unstream(&mut self) {
+        self.mode = BodyMode::Full;
+        self.chunk_ends.clear();
+    }
+
     /// Appends one chunk to a streamed body. Empty chunks are skipped (an empty
     /// chunk would end an HTTP/1.1 chunked body early).
     pub fn write_chunk(&mut self, chunk: &[u8]) -> &mut Self {
