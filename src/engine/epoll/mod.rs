@@ -1,6 +1,6 @@
-//! The epoll engine: one worker thread per core, each with its own
-//! SO_REUSEPORT listener, edge-triggered readiness from the `polling` crate,
-//! and a control inbox that wakes its loop.
+//! The epoll engine: one `WorkerActor` per core on a thread of its own, each
+//! with its own SO_REUSEPORT listener, edge-triggered readiness from the
+//! `polling` crate, and a loop-hosted mailbox whose sends wake the poller.
 
 mod slab;
 mod worker;
@@ -9,23 +9,26 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use polling::Poller;
+use switchyard_actors::{Addr, Drained, LoopMailbox, RestartPolicy, SpawnOptions};
 
-use super::{bind_all, Control, Engine, Promoter};
+use super::{bind_all, sys, Control, Engine, Promoter};
 use crate::config::{EngineKind, Resolved};
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
-use worker::Worker;
+use worker::{PollerWake, Turn, Worker, WorkerParts};
+
+/// Control messages handled between two loop turns at most.
+const CONTROL_BUDGET: usize = 16;
 
 /// A worker as the engine sees it from outside.
 struct WorkerHandle {
     /// The worker's thread.
     thread: JoinHandle<()>,
-    /// Its control inbox.
-    control: flume::Sender<Control>,
-    /// Its poller, to wake the loop after a send.
-    poller: Arc<Poller>,
+    /// Its mailbox.
+    addr: Addr<Worker>,
     /// Its counters.
     counters: Arc<WorkerCounters>,
 }
@@ -44,35 +47,78 @@ impl EpollEngine {
         let (addr, listeners) = bind_all(cfg.addr, cfg.workers)?;
         let mut workers = Vec::with_capacity(cfg.workers);
         for (id, listener) in listeners.into_iter().enumerate() {
-            let poller = Arc::new(Poller::new()?);
-            let counters = Arc::new(WorkerCounters::default());
-            // Control messages are few (pause, resume, shutdown) and sent by the
-            // server actor only; a small bound is never reached in practice and
-            // a full inbox reports an error instead of blocking the sender.
-            let (tx, rx) = flume::bounded(64);
-            let worker = Worker::new(
+            let parts = WorkerParts {
                 id,
                 addr,
-                listener,
-                poller.clone(),
-                rx,
-                table.clone(),
-                cfg.conn,
-                counters.clone(),
-                promoter.clone(),
-            )?;
+                poller: Arc::new(Poller::new()?),
+                table: table.clone(),
+                cfg: cfg.conn,
+                counters: Arc::new(WorkerCounters::default()),
+                promoter: promoter.clone(),
+            };
+            let counters = parts.counters.clone();
+            let (mailbox, worker_addr) = mailbox(parts, listener);
             let pin = cfg.pin_workers.then_some(id);
             let thread = std::thread::Builder::new()
                 .name(format!("switchyard-epoll-{id}"))
-                .spawn(move || worker.run(pin))?;
+                .spawn(move || run(mailbox, pin))?;
             workers.push(WorkerHandle {
                 thread,
-                control: tx,
-                poller,
+                addr: worker_addr,
                 counters,
             });
         }
         Ok(EpollEngine { addr, workers })
+    }
+}
+
+/// The worker's mailbox. Its factory builds the first worker on the bound
+/// `listener`; a worker rebuilt after a crash binds a listener of its own on
+/// the same address (SO_REUSEPORT) and starts with no connections.
+fn mailbox(
+    parts: WorkerParts,
+    listener: std::net::TcpListener,
+) -> (LoopMailbox<Worker>, Addr<Worker>) {
+    let wake = Arc::new(PollerWake(parts.poller.clone()));
+    let mut first = Some(listener);
+    let factory = move || {
+        let listener = match first.take() {
+            Some(l) => l,
+            None => {
+                tracing::warn!(worker = parts.id, "restarting a crashed worker");
+                sys::reuseport_listener(parts.addr).expect("worker restart: bind")
+            }
+        };
+        Worker::new(&parts, listener).expect("worker start: register listener")
+    };
+    let options = SpawnOptions::new("epoll-worker").restart(RestartPolicy::default());
+    LoopMailbox::new(factory, wake, options)
+}
+
+/// The worker thread: loop turns, with control messages between them, until
+/// shutdown completes or the worker gives up after repeated crashes.
+fn run(mut mailbox: LoopMailbox<Worker>, pin: Option<usize>) {
+    if let Some(cpu) = pin {
+        if let Err(e) = sys::pin_current_thread(cpu) {
+            tracing::warn!(cpu, error = %e, "could not pin a worker to its CPU");
+        }
+    }
+    loop {
+        let turn = mailbox.with_actor(|worker, _| worker.turn());
+        match mailbox.drain(CONTROL_BUDGET) {
+            Drained::Stopped => break,
+            Drained::Backoff(until) => {
+                std::thread::sleep(until.saturating_duration_since(Instant::now()));
+                continue;
+            }
+            Drained::Idle | Drained::More => {}
+        }
+        match turn {
+            Some(Turn::Continue) => {}
+            Some(Turn::Stop) => break,
+            None if mailbox.is_stopped() => break,
+            None => {}
+        }
     }
 }
 
@@ -91,16 +137,17 @@ impl Engine for EpollEngine {
 
     fn control(&self, msg: &dyn Fn() -> Control) -> io::Result<()> {
         for w in &self.workers {
-            w.control
-                .try_send(msg())
+            w.addr
+                .tell_control(msg())
                 .map_err(|e| io::Error::other(format!("worker inbox: {e}")))?;
-            w.poller.notify()?;
         }
         Ok(())
     }
 
     fn join(self: Box<Self>) {
         for w in self.workers {
+            // The address stays alive until the thread ends: dropping the
+            // last one would stop the worker before its drain completes.
             if w.thread.join().is_err() {
                 tracing::error!("an epoll worker thread panicked");
             }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use polling::{Event, Events, Poller};
+use switchyard_actors::{Actor, Context, Wake};
 
 use super::slab::Slab;
 use crate::config::EngineKind;
@@ -34,6 +35,25 @@ const LINGER: Duration = Duration::from_secs(1);
 /// Size of a pooled connection buffer.
 const BUF_SIZE: usize = 16 * 1024;
 
+/// What a worker is built from, kept so a crashed worker can be rebuilt.
+#[derive(Clone)]
+pub(super) struct WorkerParts {
+    /// Index among the workers.
+    pub(super) id: usize,
+    /// The listen address.
+    pub(super) addr: SocketAddr,
+    /// The worker's poller (outlives worker instances).
+    pub(super) poller: Arc<Poller>,
+    /// Route table snapshots.
+    pub(super) table: Arc<SharedTable>,
+    /// Connection settings.
+    pub(super) cfg: ConnConfig,
+    /// The worker's counters (outlive worker instances).
+    pub(super) counters: Arc<WorkerCounters>,
+    /// Where async connections go.
+    pub(super) promoter: Promoter,
+}
+
 /// One connection on this worker.
 struct Conn {
     /// The socket.
@@ -57,8 +77,6 @@ pub(super) struct Worker {
     listener: Option<TcpListener>,
     /// Readiness for every socket of this worker.
     poller: Arc<Poller>,
-    /// Control messages from the server actor.
-    control: flume::Receiver<Control>,
     /// Open connections.
     conns: Slab<Conn>,
     /// Spare buffers.
@@ -79,29 +97,63 @@ pub(super) struct Worker {
     accept_retry_at: Option<Instant>,
     /// Set by shutdown: when the remaining connections are closed regardless.
     draining_until: Option<Instant>,
+    /// Readiness events of the current turn (kept to reuse its storage).
+    events: Events,
+    /// When deadlines are checked next.
+    next_tick: Instant,
+}
+
+/// What the loop does after a turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Turn {
+    /// Keep going.
+    Continue,
+    /// Shutdown is complete: stop the loop.
+    Stop,
+}
+
+impl Actor for Worker {
+    type Msg = Control;
+
+    fn handle(&mut self, msg: Control, _ctx: &mut Context<Self>) {
+        self.on_control(msg);
+    }
+
+    fn stopping(&mut self) {
+        self.close_all();
+    }
+}
+
+/// Wakes a worker's loop when its mailbox receives a message.
+pub(super) struct PollerWake(pub(super) Arc<Poller>);
+
+impl Wake for PollerWake {
+    fn wake(&self) {
+        if let Err(e) = self.0.notify() {
+            tracing::error!(error = %e, "could not wake a worker");
+        }
+    }
 }
 
 impl Worker {
     /// A worker owning `listener`.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn new(
-        id: usize,
-        addr: SocketAddr,
-        listener: TcpListener,
-        poller: Arc<Poller>,
-        control: flume::Receiver<Control>,
-        table: Arc<SharedTable>,
-        cfg: ConnConfig,
-        counters: Arc<WorkerCounters>,
-        promoter: Promoter,
-    ) -> io::Result<Self> {
+    pub(super) fn new(parts: &WorkerParts, listener: TcpListener) -> io::Result<Self> {
+        let poller = parts.poller.clone();
         sys::register_listener(&poller, &listener, LISTENER)?;
+        let WorkerParts {
+            id,
+            addr,
+            table,
+            cfg,
+            counters,
+            promoter,
+            ..
+        } = parts.clone();
         Ok(Worker {
             id,
             addr,
             listener: Some(listener),
             poller,
-            control,
             conns: Slab::new(),
             pool: BufPool::new(BUF_SIZE),
             resp: Response::new(),
@@ -112,52 +164,45 @@ impl Worker {
             promoter,
             accept_retry_at: None,
             draining_until: None,
+            events: Events::new(),
+            next_tick: Instant::now() + TICK,
         })
     }
 
-    /// The loop: wait, serve every ready socket, obey control, check deadlines.
-    pub(super) fn run(mut self, pin: Option<usize>) {
-        if let Some(cpu) = pin {
-            if let Err(e) = sys::pin_current_thread(cpu) {
-                tracing::warn!(worker = self.id, error = %e, "could not pin worker to a CPU");
+    /// One loop turn: wait for readiness (or the next tick), serve every
+    /// ready socket, check deadlines. Control messages are handled by the
+    /// mailbox between turns.
+    pub(super) fn turn(&mut self) -> Turn {
+        self.events.clear();
+        let timeout = self.next_tick.saturating_duration_since(Instant::now());
+        if let Err(e) = self.poller.wait(&mut self.events, Some(timeout)) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                // A long-lived thread reports and is restarted, it does not
+                // limp on with a broken poller.
+                panic!("worker {}: poller failed: {e}", self.id);
             }
         }
-        let mut events = Events::new();
-        let mut next_tick = Instant::now() + TICK;
-        loop {
-            events.clear();
-            let timeout = next_tick.saturating_duration_since(Instant::now());
-            if let Err(e) = self.poller.wait(&mut events, Some(timeout)) {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    tracing::error!(worker = self.id, error = %e, "poller failed; worker stops");
-                    break;
-                }
-            }
-            let now = Instant::now();
-            self.date.update(SystemTime::now());
-            let table = self.table.load();
-            for ev in events.iter() {
-                if ev.key == LISTENER {
-                    self.accept_all(now);
-                } else {
-                    self.on_event(ev, &table, now);
-                }
-            }
-            while let Ok(msg) = self.control.try_recv() {
-                self.on_control(msg, now);
-            }
-            if now >= next_tick {
-                next_tick = now + TICK;
-                self.on_tick(now);
-            }
-            if self
-                .draining_until
-                .is_some_and(|d| now >= d || self.conns.len() == 0)
-            {
-                break;
+        let now = Instant::now();
+        self.date.update(SystemTime::now());
+        let table = self.table.load();
+        let mut events = std::mem::take(&mut self.events);
+        for ev in events.iter() {
+            if ev.key == LISTENER {
+                self.accept_all(now);
+            } else {
+                self.on_event(ev, &table, now);
             }
         }
-        self.close_all();
+        events.clear();
+        self.events = events;
+        if now >= self.next_tick {
+            self.next_tick = now + TICK;
+            self.on_tick(now);
+        }
+        match self.draining_until {
+            Some(d) if now >= d || self.conns.len() == 0 => Turn::Stop,
+            _ => Turn::Continue,
+        }
     }
 
     /// Serves one readiness event.
@@ -300,7 +345,8 @@ impl Worker {
     }
 
     /// Obeys a control message.
-    fn on_control(&mut self, msg: Control, now: Instant) {
+    fn on_control(&mut self, msg: Control) {
+        let now = Instant::now();
         match msg {
             Control::PauseAccept => self.close_listener(),
             Control::ResumeAccept => {
