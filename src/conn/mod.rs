@@ -13,5 +13,8 @@ mod settings;
 pub use buffer::{BufPool, InBuf, OutBuf};
 pub use deadline::{Deadline, DeadlineKind};
 pub use respond::{finish, parts, respond, respond_future, Env, Mode, Needs, Responded};
-pub use session::{Drive, H1Session, Outcome, Processed, Traffic};
+pub use session::{Drive, H1Session, Io, Outcome, Processed, Traffic};
 pub use settings::ConnConfig;
+
+#[cfg(test)]
+mod tests;

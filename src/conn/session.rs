@@ -73,6 +73,23 @@ pub struct Traffic {
     pub errors: u64,
 }
 
+/// What an engine lends a session for one readiness event.
+pub struct Io<'a, 'w> {
+    /// The worker's spare buffers.
+    pub pool: &'a mut BufPool,
+    /// Route table, date, response and serve info.
+    pub env: &'a mut Env<'w>,
+    /// Connection settings.
+    pub cfg: &'a ConnConfig,
+    /// The loop's clock for this event.
+    pub now: Instant,
+    /// Counts of the event, for the worker's counters.
+    pub traffic: Traffic,
+    /// The readiness source reported the peer's half-close (or an error):
+    /// read to the end instead of trusting a short read.
+    pub peer_closed: bool,
+}
+
 /// Whether the connection still reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Reading {
@@ -219,20 +236,12 @@ impl H1Session {
 
     /// Handles readability: reads until the socket is drained, answering every
     /// complete request, then writes all responses at once.
-    pub fn on_readable<S: Read + Write>(
-        &mut self,
-        sock: &mut S,
-        pool: &mut BufPool,
-        env: &mut Env<'_>,
-        cfg: &ConnConfig,
-        now: Instant,
-        traffic: &mut Traffic,
-    ) -> Drive {
+    pub fn on_readable<S: Read + Write>(&mut self, sock: &mut S, io: &mut Io<'_, '_>) -> Drive {
         if self.reading != Reading::Open {
-            return self.on_writable(sock, pool, env, cfg, now, traffic);
+            return self.on_writable(sock, io);
         }
-        let mut input = self.input.take().unwrap_or_else(|| pool.input());
-        let mut output = self.output.take().unwrap_or_else(|| pool.output());
+        let mut input = self.input.take().unwrap_or_else(|| io.pool.input());
+        let mut output = self.output.take().unwrap_or_else(|| io.pool.output());
         let mut peer_closed = false;
         loop {
             let spare = input.spare(READ_CHUNK);
@@ -245,14 +254,14 @@ impl H1Session {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return self.finish(pool, input, output, Drive::Close),
+                Err(_) => return self.finish(io.pool, input, output, Drive::Close),
             };
             input.commit(n);
-            traffic.bytes_in += n as u64;
-            let p = self.process(input.filled(), output.vec(), env, Mode::Inline);
+            io.traffic.bytes_in += n as u64;
+            let p = self.process(input.filled(), output.vec(), io.env, Mode::Inline);
             input.consume(p.consumed);
-            traffic.requests += u64::from(p.requests);
-            traffic.errors += u64::from(p.errors);
+            io.traffic.requests += u64::from(p.requests);
+            io.traffic.errors += u64::from(p.errors);
             match p.outcome {
                 Outcome::Open => {}
                 Outcome::Close => {
@@ -264,17 +273,18 @@ impl H1Session {
             if output.len() >= FLUSH_AT {
                 // A client pipelining faster than it reads: write, and stop
                 // reading while the socket refuses more.
-                if !write_out(sock, &mut output, traffic) {
-                    return self.finish(pool, input, output, Drive::Close);
+                if !write_out(sock, &mut output, &mut io.traffic) {
+                    return self.finish(io.pool, input, output, Drive::Close);
                 }
                 if !output.is_empty() {
                     self.reading = Reading::Paused;
                     break;
                 }
             }
-            if n < asked {
+            if n < asked && !io.peer_closed {
                 // A short read drained the socket; another read would only
-                // return EAGAIN. Edge-triggered readiness reports later bytes.
+                // return EAGAIN. Edge-triggered readiness reports later bytes,
+                // and a FIN that came with these bytes is reported with them.
                 break;
             }
         }
@@ -283,23 +293,15 @@ impl H1Session {
             // can never complete.
             self.reading = Reading::Closing;
         }
-        if !write_out(sock, &mut output, traffic) {
-            return self.finish(pool, input, output, Drive::Close);
+        if !write_out(sock, &mut output, &mut io.traffic) {
+            return self.finish(io.pool, input, output, Drive::Close);
         }
-        self.settle(pool, input, output, cfg, now)
+        self.settle(io.pool, input, output, io.cfg, io.now)
     }
 
     /// Handles writability: writes queued bytes; resumes reading when a paused
     /// connection drains.
-    pub fn on_writable<S: Read + Write>(
-        &mut self,
-        sock: &mut S,
-        pool: &mut BufPool,
-        env: &mut Env<'_>,
-        cfg: &ConnConfig,
-        now: Instant,
-        traffic: &mut Traffic,
-    ) -> Drive {
+    pub fn on_writable<S: Read + Write>(&mut self, sock: &mut S, io: &mut Io<'_, '_>) -> Drive {
         let Some(mut output) = self.output.take() else {
             return if self.reading == Reading::Closing {
                 Drive::Close
@@ -308,28 +310,27 @@ impl H1Session {
             };
         };
         let before = output.len();
-        if !write_out(sock, &mut output, traffic) {
-            return self.finish(pool, InBuf::default(), output, Drive::Close);
+        if !write_out(sock, &mut output, &mut io.traffic) {
+            return self.finish(io.pool, InBuf::default(), output, Drive::Close);
         }
         if output.len() < before {
-            self.deadline = self.deadline.wrote(now, cfg);
+            self.deadline = self.deadline.wrote(io.now, io.cfg);
         }
         if !output.is_empty() {
             self.output = Some(output);
             return Drive::Open;
         }
-        pool.put_output(output);
+        io.pool.put_output(output);
         match self.reading {
             Reading::Closing => Drive::Close,
             Reading::Paused => {
                 self.reading = Reading::Open;
-                self.on_readable(sock, pool, env, cfg, now, traffic)
+                self.on_readable(sock, io)
             }
             Reading::Open => {
                 let buffered = self.input.as_ref().map_or(0, InBuf::len);
-                self.deadline = self
-                    .deadline
-                    .next(now, self.machine.phase(buffered), false, cfg);
+                let phase = self.machine.phase(buffered);
+                self.deadline = self.deadline.next(io.now, phase, false, io.cfg);
                 Drive::Open
             }
         }

@@ -1,6 +1,7 @@
 //! The epoll engine: one `WorkerActor` per core on a thread of its own, each
-//! with its own SO_REUSEPORT listener, edge-triggered readiness from the
-//! `polling` crate, and a loop-hosted mailbox whose sends wake the poller.
+//! with its own SO_REUSEPORT listener, edge-triggered epoll readiness
+//! (half-closes included), and a loop-hosted mailbox whose sends wake the
+//! poller.
 
 mod slab;
 mod worker;
@@ -11,9 +12,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use polling::Poller;
 use switchyard_actors::{Addr, Drained, LoopMailbox, RestartPolicy, SpawnOptions};
 
+use super::sys::epoll::Poller;
 use super::{bind_all, sys, Control, Engine, Promoter};
 use crate::config::{EngineKind, Resolved};
 use crate::metrics::WorkerCounters;

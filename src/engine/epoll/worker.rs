@@ -7,20 +7,23 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use polling::{Event, Events, Poller};
 use switchyard_actors::{Actor, Context, Wake};
 
 use super::slab::Slab;
 use crate::config::EngineKind;
-use crate::conn::{BufPool, ConnConfig, Drive, Env, H1Session, Traffic};
+use crate::conn::{BufPool, ConnConfig, Drive, Env, H1Session, Io, Traffic};
+use crate::engine::sys::epoll::{Event, Events, Poller};
 use crate::engine::{sys, Control, Promoter, Promotion};
 use crate::handler::{Response, ServeInfo};
 use crate::metrics::WorkerCounters;
 use crate::proto::h1::DateCache;
 use crate::router::{Dispatch, RouteTable, SharedTable};
 
-/// Poller key of the listener (`usize::MAX` is the poller's own notify key).
+/// Poller key of the listener (never a slab index).
 const LISTENER: usize = usize::MAX - 1;
+
+/// Readiness events taken per wait.
+const EVENTS: usize = 1024;
 
 /// Period of the coarse timer that checks deadlines.
 const TICK: Duration = Duration::from_millis(50);
@@ -139,7 +142,7 @@ impl Worker {
     /// A worker owning `listener`.
     pub(super) fn new(parts: &WorkerParts, listener: TcpListener) -> io::Result<Self> {
         let poller = parts.poller.clone();
-        sys::register_listener(&poller, &listener, LISTENER)?;
+        poller.add(&listener, LISTENER, false)?;
         let WorkerParts {
             id,
             addr,
@@ -164,7 +167,7 @@ impl Worker {
             promoter,
             accept_retry_at: None,
             draining_until: None,
-            events: Events::new(),
+            events: Events::with_capacity(EVENTS),
             next_tick: Instant::now() + TICK,
         })
     }
@@ -175,7 +178,7 @@ impl Worker {
     pub(super) fn turn(&mut self) -> Turn {
         self.events.clear();
         let timeout = self.next_tick.saturating_duration_since(Instant::now());
-        if let Err(e) = self.poller.wait(&mut self.events, Some(timeout)) {
+        if let Err(e) = self.poller.wait(&mut self.events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
                 // A long-lived thread reports and is restarted, it does not
                 // limp on with a broken poller.
@@ -227,29 +230,23 @@ impl Worker {
                 remote: Some(conn.remote),
             },
         };
-        let mut traffic = Traffic::default();
+        let mut io = Io {
+            pool: &mut self.pool,
+            env: &mut env,
+            cfg: &self.cfg,
+            now,
+            traffic: Traffic::default(),
+            peer_closed: ev.closed,
+        };
         let (session, stream) = (&mut conn.session, &mut conn.stream);
         let drive = if ev.readable {
-            session.on_readable(
-                stream,
-                &mut self.pool,
-                &mut env,
-                &self.cfg,
-                now,
-                &mut traffic,
-            )
+            session.on_readable(stream, &mut io)
         } else if ev.writable {
-            session.on_writable(
-                stream,
-                &mut self.pool,
-                &mut env,
-                &self.cfg,
-                now,
-                &mut traffic,
-            )
+            session.on_writable(stream, &mut io)
         } else {
             Drive::Open
         };
+        let traffic = io.traffic;
         let idle = conn.session.is_idle();
         self.count(&traffic, now);
         match drive {
@@ -261,7 +258,7 @@ impl Worker {
             Drive::Close => self.start_close(key, now),
             Drive::Promote { input, output } => {
                 let conn = self.conns.remove(key).expect("connection present");
-                if let Err(e) = sys::deregister(&self.poller, &conn.stream) {
+                if let Err(e) = self.poller.delete(&conn.stream) {
                     tracing::warn!(error = %e, "deregistering a promoted connection failed");
                 }
                 self.counters.promoted.add(1);
@@ -310,7 +307,7 @@ impl Worker {
                         linger_until: None,
                     });
                     let conn = self.conns.get_mut(key).expect("just inserted");
-                    if let Err(e) = sys::register(&self.poller, &conn.stream, key) {
+                    if let Err(e) = self.poller.add(&conn.stream, key, true) {
                         tracing::warn!(error = %e, "registering a connection failed");
                         self.conns.remove(key);
                         self.counters.errors.add(1);
@@ -351,9 +348,9 @@ impl Worker {
             Control::PauseAccept => self.close_listener(),
             Control::ResumeAccept => {
                 if self.listener.is_none() && self.draining_until.is_none() {
-                    match sys::reuseport_listener(self.addr).and_then(|l| {
-                        sys::register_listener(&self.poller, &l, LISTENER).map(|()| l)
-                    }) {
+                    match sys::reuseport_listener(self.addr)
+                        .and_then(|l| self.poller.add(&l, LISTENER, false).map(|()| l))
+                    {
                         Ok(l) => {
                             self.listener = Some(l);
                             self.accept_all(now);
@@ -386,7 +383,7 @@ impl Worker {
         while let Ok((stream, _)) = listener.accept() {
             let _ = stream.shutdown(Shutdown::Both);
         }
-        if let Err(e) = sys::deregister(&self.poller, &listener) {
+        if let Err(e) = self.poller.delete(&listener) {
             tracing::debug!(error = %e, "deregistering the listener failed");
         }
     }
@@ -424,7 +421,7 @@ impl Worker {
     /// Closes a connection now.
     fn close(&mut self, key: usize) {
         if let Some(mut conn) = self.conns.remove(key) {
-            if let Err(e) = sys::deregister(&self.poller, &conn.stream) {
+            if let Err(e) = self.poller.delete(&conn.stream) {
                 tracing::debug!(error = %e, "deregistering a connection failed");
             }
             conn.session.release(&mut self.pool);

@@ -1,13 +1,13 @@
 //! The engines' only contact with the OS below std: listener sockets with
-//! SO_REUSEPORT, readiness registration, CPU pinning and the open-file limit.
+//! SO_REUSEPORT, the epoll instance, CPU pinning and the open-file limit.
 //! Every libc call goes through [`cvt`], which turns -1 into `io::Error`.
 #![allow(unsafe_code)]
 
+pub mod epoll;
+
 use std::io;
 use std::net::{SocketAddr, TcpListener};
-use std::os::fd::AsRawFd;
 
-use polling::{Event, PollMode, Poller};
 use socket2::{Domain, Protocol, Socket, Type};
 
 /// Turns a libc return value of -1 into the thread's last OS error.
@@ -33,30 +33,6 @@ pub fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
     socket.bind(&addr.into())?;
     socket.listen(BACKLOG)?;
     Ok(socket.into())
-}
-
-/// Registers `source` with `poller` for edge-triggered read and write
-/// readiness under `key`.
-///
-/// The caller must [`deregister`] the source before closing it.
-pub fn register(poller: &Poller, source: &impl AsRawFd, key: usize) -> io::Result<()> {
-    // SAFETY: polling requires the fd to stay open until it is deleted from the
-    // poller; every engine deregisters a socket before dropping it (the
-    // connection's close path and the listener's pause path both do).
-    unsafe { poller.add_with_mode(source.as_raw_fd(), Event::all(key), PollMode::Edge) }
-}
-
-/// Registers a listener for edge-triggered readability.
-pub fn register_listener(poller: &Poller, listener: &TcpListener, key: usize) -> io::Result<()> {
-    // SAFETY: as in `register`: the listener is deleted before it is dropped.
-    unsafe { poller.add_with_mode(listener.as_raw_fd(), Event::readable(key), PollMode::Edge) }
-}
-
-/// Removes a source from the poller (before it is closed).
-pub fn deregister(poller: &Poller, source: &impl AsRawFd) -> io::Result<()> {
-    // SAFETY: the fd is open: the caller still owns the source it borrows.
-    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(source.as_raw_fd()) };
-    poller.delete(fd)
 }
 
 /// Pins the calling thread to one CPU.

@@ -1,0 +1,301 @@
+//! The session's read → answer → write cycle over an in-memory socket that
+//! simulates short reads, would-block and a peer that stops reading.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::time::{Duration, Instant, SystemTime};
+
+use super::{BufPool, ConnConfig, DeadlineKind, Drive, Env, H1Session, Io, Traffic};
+use crate::config::EngineKind;
+use crate::handler::{Response, ServeInfo};
+use crate::proto::h1::DateCache;
+use crate::router::{Dispatch, RouteTable, Router};
+
+/// A socket whose reads come from a script and whose writes land in a buffer
+/// that accepts at most `room` more bytes.
+#[derive(Default)]
+struct Duplex {
+    /// Each read returns the next item: bytes, or would-block when `None`;
+    /// an empty script reads as would-block (an open, quiet peer).
+    reads: VecDeque<Option<Vec<u8>>>,
+    /// Set when the peer closed its side: reads return 0 once the script ends.
+    eof: bool,
+    /// Everything written.
+    written: Vec<u8>,
+    /// How many more bytes writes accept before would-block.
+    room: usize,
+    /// Number of write calls that moved bytes.
+    writes: usize,
+}
+
+impl Duplex {
+    fn new(chunks: &[&[u8]]) -> Self {
+        Duplex {
+            reads: chunks.iter().map(|c| Some(c.to_vec())).collect(),
+            room: usize::MAX,
+            ..Duplex::default()
+        }
+    }
+}
+
+impl Read for Duplex {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.reads.pop_front() {
+            Some(Some(mut chunk)) => {
+                let n = chunk.len().min(buf.len());
+                buf[..n].copy_from_slice(&chunk[..n]);
+                if n < chunk.len() {
+                    self.reads.push_front(Some(chunk.split_off(n)));
+                }
+                Ok(n)
+            }
+            Some(None) => Err(io::ErrorKind::WouldBlock.into()),
+            None if self.eof => Ok(0),
+            None => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+}
+
+impl Write for Duplex {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.room == 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = buf.len().min(self.room);
+        self.room -= n;
+        self.written.extend_from_slice(&buf[..n]);
+        self.writes += 1;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A session, its worker's pieces, and a small route table.
+struct Rig {
+    session: H1Session,
+    pool: BufPool,
+    resp: Response,
+    date: DateCache,
+    table: RouteTable,
+    cfg: ConnConfig,
+}
+
+impl Rig {
+    fn new(cfg: ConnConfig) -> Self {
+        let mut router = Router::new();
+        router.get("/hello", |ctx| {
+            ctx.text("Hello, World!");
+            Ok(())
+        });
+        router.get("/big", |ctx| {
+            ctx.bytes("application/octet-stream", &[b'x'; 64 * 1024]);
+            Ok(())
+        });
+        router
+            .get("/slow", |ctx| {
+                ctx.text("slow");
+                Ok(())
+            })
+            .asynchronous();
+        Rig {
+            session: H1Session::new(&cfg, Instant::now()),
+            pool: BufPool::new(4096),
+            resp: Response::new(),
+            date: DateCache::new(SystemTime::now()),
+            table: router.table(),
+            cfg,
+        }
+    }
+
+    fn readable(&mut self, sock: &mut Duplex) -> Drive {
+        let mut env = Env {
+            table: &self.table,
+            date: &self.date,
+            resp: &mut self.resp,
+            info: ServeInfo {
+                engine: EngineKind::Epoll,
+                dispatch: Dispatch::Inline,
+                remote: None,
+            },
+        };
+        let mut io = Io {
+            pool: &mut self.pool,
+            env: &mut env,
+            cfg: &self.cfg,
+            now: Instant::now(),
+            traffic: Traffic::default(),
+            peer_closed: sock.eof,
+        };
+        self.session.on_readable(sock, &mut io)
+    }
+
+    fn writable(&mut self, sock: &mut Duplex) -> Drive {
+        let mut env = Env {
+            table: &self.table,
+            date: &self.date,
+            resp: &mut self.resp,
+            info: ServeInfo {
+                engine: EngineKind::Epoll,
+                dispatch: Dispatch::Inline,
+                remote: None,
+            },
+        };
+        let mut io = Io {
+            pool: &mut self.pool,
+            env: &mut env,
+            cfg: &self.cfg,
+            now: Instant::now(),
+            traffic: Traffic::default(),
+            peer_closed: sock.eof,
+        };
+        self.session.on_writable(sock, &mut io)
+    }
+}
+
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
+}
+
+const HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+
+#[test]
+fn pipelined_requests_are_answered_with_one_write() {
+    let mut rig = Rig::new(ConnConfig::default());
+    let batch = HELLO.repeat(16);
+    let mut sock = Duplex::new(&[&batch]);
+    assert!(matches!(rig.readable(&mut sock), Drive::Open));
+    assert_eq!(count(&sock.written, b"Hello, World!"), 16);
+    assert_eq!(sock.writes, 1, "all 16 responses left in one write");
+    assert!(rig.session.is_idle(), "nothing is kept between requests");
+    assert_eq!(rig.session.deadline().kind, DeadlineKind::Idle);
+}
+
+#[test]
+fn a_request_split_across_reads_is_kept_until_complete() {
+    let mut rig = Rig::new(ConnConfig::default());
+    let (a, b) = HELLO.split_at(7);
+    let mut sock = Duplex::new(&[a]);
+    assert!(matches!(rig.readable(&mut sock), Drive::Open));
+    assert!(sock.written.is_empty());
+    assert!(!rig.session.is_idle());
+    assert_eq!(rig.session.deadline().kind, DeadlineKind::Head);
+    sock.reads.push_back(Some(b.to_vec()));
+    assert!(matches!(rig.readable(&mut sock), Drive::Open));
+    assert_eq!(count(&sock.written, b"Hello, World!"), 1);
+    assert!(rig.session.is_idle());
+}
+
+#[test]
+fn a_peer_that_stops_reading_pauses_the_connection_until_writable() {
+    let mut rig = Rig::new(ConnConfig::default());
+    let big = b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n".repeat(2);
+    let mut sock = Duplex::new(&[&big, HELLO]);
+    sock.room = 10_000;
+    assert!(matches!(rig.readable(&mut sock), Drive::Open));
+    assert_eq!(sock.written.len(), 10_000);
+    assert_eq!(rig.session.deadline().kind, DeadlineKind::Write);
+    assert_eq!(
+        sock.reads.len(),
+        1,
+        "reading paused while the output is stuck"
+    );
+    sock.room = usize::MAX;
+    assert!(matches!(rig.writable(&mut sock), Drive::Open));
+    assert_eq!(
+        count(&sock.written, b"HTTP/1.1 200 OK"),
+        3,
+        "paused reading resumed"
+    );
+    assert!(sock.reads.is_empty());
+}
+
+#[test]
+fn output_over_the_cap_closes_the_connection() {
+    let cfg = ConnConfig {
+        max_pending_output: 32 * 1024,
+        ..ConnConfig::default()
+    };
+    let mut rig = Rig::new(cfg);
+    let mut sock = Duplex::new(&[b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n"]);
+    sock.room = 0;
+    assert!(matches!(rig.readable(&mut sock), Drive::Close));
+}
+
+#[test]
+fn an_async_route_hands_over_its_request_and_earlier_responses() {
+    let mut rig = Rig::new(ConnConfig::default());
+    let slow = b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+    let batch = [HELLO, slow, HELLO].concat();
+    let mut sock = Duplex::new(&[&batch]);
+    sock.room = 0;
+    let Drive::Promote { input, output } = rig.readable(&mut sock) else {
+        panic!("expected a promotion");
+    };
+    assert_eq!(
+        input.filled(),
+        &[&slow[..], HELLO].concat()[..],
+        "the async request and what follows"
+    );
+    assert_eq!(
+        count(output.pending(), b"Hello, World!"),
+        1,
+        "the earlier response travels along"
+    );
+    assert!(sock.written.is_empty());
+}
+
+#[test]
+fn a_peer_close_after_complete_requests_still_gets_its_responses() {
+    let mut rig = Rig::new(ConnConfig::default());
+    let mut sock = Duplex::new(&[HELLO]);
+    sock.eof = true;
+    assert!(matches!(rig.readable(&mut sock), Drive::Close));
+    assert_eq!(count(&sock.written, b"Hello, World!"), 1);
+}
+
+#[test]
+fn a_malformed_request_is_answered_then_closed() {
+    let mut rig = Rig::new(ConnConfig::default());
+    let mut sock = Duplex::new(&[b"GET / HTTP/1.1\r\nHost x\r\n\r\n"]);
+    assert!(matches!(rig.readable(&mut sock), Drive::Close));
+    assert!(sock.written.starts_with(b"HTTP/1.1 400 "));
+}
+
+#[test]
+fn connection_close_is_honoured_after_the_response() {
+    let mut rig = Rig::new(ConnConfig::default());
+    let req = b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let mut sock = Duplex::new(&[req, HELLO]);
+    assert!(matches!(rig.readable(&mut sock), Drive::Close));
+    assert_eq!(
+        count(&sock.written, b"Hello, World!"),
+        1,
+        "nothing after close is answered"
+    );
+    assert!(count(&sock.written, b"connection: close") == 1);
+}
+
+#[test]
+fn head_deadline_is_armed_at_accept_and_idle_after_a_response() {
+    let cfg = ConnConfig {
+        header_timeout: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(60),
+        ..ConnConfig::default()
+    };
+    let start = Instant::now();
+    let mut rig = Rig::new(cfg);
+    let d = rig.session.deadline();
+    assert_eq!(d.kind, DeadlineKind::Head);
+    assert!(d.at <= start + Duration::from_secs(2));
+    let mut sock = Duplex::new(&[HELLO]);
+    rig.readable(&mut sock);
+    let d = rig.session.deadline();
+    assert_eq!(d.kind, DeadlineKind::Idle);
+    assert!(d.at >= start + Duration::from_secs(59));
+}
