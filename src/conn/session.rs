@@ -244,9 +244,7 @@ impl H1Session {
         let mut output = self.output.take().unwrap_or_else(|| pool.output());
         let mut peer_closed = false;
         loop {
-            let spare = input.spare(READ_CHUNK);
-            let asked = spare.len();
-            let n = match sock.read(spare) {
+            let n = match sock.read(input.spare(READ_CHUNK)) {
                 Ok(0) => {
                     peer_closed = true;
                     break;
@@ -281,11 +279,9 @@ impl H1Session {
                     break;
                 }
             }
-            if n < asked {
-                // A short read drained the socket; another read would only
-                // return EAGAIN. Edge-triggered readiness reports later bytes.
-                break;
-            }
+            // Read on even after a short read: the peer's FIN may be queued
+            // behind the bytes just read, and edge-triggered readiness
+            // reports it only once, with them.
         }
         if peer_closed && self.reading == Reading::Open {
             // Requests already answered are still written; a partial request
