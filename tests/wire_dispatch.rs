@@ -378,6 +378,17 @@ for_each_engine! {
         assert_eq!(n(&m1, "async_promoted_conns"), n(&m0, "async_promoted_conns") + 1);
     }
 
+    fn async_requests_before_client_half_close_are_answered(engine) {
+        let app = app!(engine);
+        let mut conn = app.connect();
+        conn.send(format!("{}{}{}", get("/users/1"), get("/async/sleep?ms=50"), get("/users/2")));
+        conn.shutdown_write();
+        assert_ok(&conn.read_response(), "user:1", "inline", engine);
+        assert_ok(&conn.read_response(), "slept:50", "async", engine);
+        assert_ok(&conn.read_response(), "user:2", "async", engine);
+        conn.assert_closed("after the client's FIN");
+    }
+
     fn panic_on_promoted_connection_is_500_and_serving_goes_on(engine) {
         let app = app!(engine);
         let mut conn = app.connect();

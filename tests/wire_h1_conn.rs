@@ -115,6 +115,56 @@ for_each_engine! {
         assert_eq!(resp.dispatch(), "inline");
     }
 
+    fn large_pipelined_responses_reach_a_slow_reader_in_order(engine) {
+        let app = app!(engine);
+        let mut conn = app.connect();
+        // About 2.5 MB of responses, far beyond the socket buffers, requested
+        // before anything is read.
+        let batch: String = (0..300).map(|i| get(&format!("/stream?n={}", 900 + i))).collect();
+        conn.send(batch);
+        // Pacing the client: let the server hit a full socket first.
+        std::thread::sleep(Duration::from_millis(200));
+        for i in 0..300 {
+            let resp = conn.read_response();
+            assert_eq!(resp.status, 200, "response {i}: {resp:?}");
+            let lines = resp.text().lines().count();
+            assert_eq!(lines, 900 + i, "response {i} is the answer to request {i}");
+        }
+        assert_ok(&conn.get("/hello"), "Hello, World!", "inline", engine);
+    }
+
+    fn large_request_body_is_echoed(engine) {
+        let app = app!(engine);
+        let mut conn = app.connect();
+        let body: Vec<u8> = (0..512 * 1024).map(|i| (i % 251) as u8).collect();
+        conn.send(common::post("/echo", None, &body));
+        let resp = conn.read_response();
+        assert_eq!(resp.status, 200, "status {}", resp.status);
+        assert!(resp.body == body, "echoed body differs ({} bytes back)", resp.body.len());
+        assert_ok(&conn.get("/hello"), "Hello, World!", "inline", engine);
+    }
+
+    fn head_on_stream_route_sends_no_body(engine) {
+        let app = app!(engine);
+        let mut conn = app.connect();
+        conn.send("HEAD /stream?n=3 HTTP/1.1\r\nHost: t\r\n\r\n");
+        let resp = conn.read_head_response();
+        assert_eq!(resp.status, 200, "{resp:?}");
+        assert!(resp.body.is_empty());
+        // Had a body been sent, it would be read as this response's head.
+        assert_ok(&conn.get("/users/9"), "user:9", "inline", engine);
+    }
+
+    fn requests_before_client_half_close_are_answered(engine) {
+        let app = app!(engine);
+        let mut conn = app.connect();
+        conn.send(format!("{}{}", get("/users/1"), get("/users/2")));
+        conn.shutdown_write();
+        assert_ok(&conn.read_response(), "user:1", "inline", engine);
+        assert_ok(&conn.read_response(), "user:2", "inline", engine);
+        conn.assert_closed("after the client's FIN");
+    }
+
     fn slowloris_head_is_closed_at_header_timeout(engine) {
         let app = app!(engine, &["--header-timeout-ms", "1000"]);
         let mut conn = app.connect();
