@@ -11,6 +11,28 @@ use std::time::{Duration, Instant};
 
 use common::{assert_ok, get, post, App, Closed};
 
+/// Polls `snapshot` on `probe` until `ok` holds, failing after 3 s.
+#[track_caller]
+fn eventually(
+    probe: &mut common::Conn,
+    snapshot: &dyn Fn(&mut common::Conn) -> serde_json::Value,
+    what: &str,
+    ok: impl Fn(&serde_json::Value) -> bool,
+) {
+    let until = Instant::now() + Duration::from_secs(3);
+    loop {
+        let m = snapshot(probe);
+        if ok(&m) {
+            return;
+        }
+        assert!(
+            Instant::now() < until,
+            "{what}: not within 3 s; last snapshot {m}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Registers `GET /dyn/NAME` with `mode` and expects 201.
 #[track_caller]
 fn register(app: &App, name: &str, mode: &str) {
@@ -98,32 +120,25 @@ for_each_engine! {
         for i in 0..10 {
             assert_eq!(idle.get(&format!("/users/{i}")).status, 200);
         }
-        let m1 = snapshot(&mut probe);
-        let requests = m1["requests_total"].as_u64().unwrap_or(0);
-        assert!(
-            requests >= base_requests + 10,
-            "requests_total {base_requests} -> {requests} after 10 requests"
-        );
-        assert_eq!(
-            m1["active_conns"].as_u64(),
-            Some(base_active + 1),
-            "an open idle connection is active: {m1}"
-        );
+        // A worker adds an event's counts once the event is done, just after
+        // its responses left: the snapshot may trail the last answer briefly.
+        eventually(&mut probe, &snapshot, "requests_total grows by the 10 requests", |m| {
+            m["requests_total"].as_u64().unwrap_or(0) >= base_requests + 10
+        });
+        eventually(&mut probe, &snapshot, "the open idle connection is active", |m| {
+            m["active_conns"].as_u64() == Some(base_active + 1)
+        });
 
         assert_eq!(idle.get("/panic").status, 500);
-        let errors = snapshot(&mut probe)["errors_total"].as_u64().unwrap_or(0);
-        assert!(errors > m0["errors_total"].as_u64().unwrap_or(0), "a 500 counts as an error");
+        let base_errors = m0["errors_total"].as_u64().unwrap_or(0);
+        eventually(&mut probe, &snapshot, "a 500 counts as an error", |m| {
+            m["errors_total"].as_u64().unwrap_or(0) > base_errors
+        });
 
         drop(idle);
-        let until = Instant::now() + Duration::from_secs(3);
-        loop {
-            let active = snapshot(&mut probe)["active_conns"].as_u64();
-            if active == Some(base_active) {
-                break;
-            }
-            assert!(Instant::now() < until, "active_conns stuck at {active:?} after the close");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        eventually(&mut probe, &snapshot, "active_conns drops after the close", |m| {
+            m["active_conns"].as_u64() == Some(base_active)
+        });
     }
 
     fn concurrent_connections_never_see_each_others_responses(engine) {
