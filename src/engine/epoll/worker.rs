@@ -315,7 +315,10 @@ impl Worker {
                     }
                     self.counters.accepts.add(1);
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.accept_retry_at = None;
+                    break;
+                }
                 Err(e)
                     if matches!(
                         e.kind(),
@@ -325,13 +328,17 @@ impl Worker {
                     // Out of descriptors (or another transient failure): leave
                     // the backlog queued and retry from the timer, instead of
                     // spinning on a listener that stays readable.
-                    if sys::is_fd_exhaustion(&e) {
-                        tracing::warn!(
-                            worker = self.id,
-                            "out of file descriptors; accept paused briefly"
-                        );
-                    } else {
-                        tracing::warn!(worker = self.id, error = %e, "accept failed");
+                    // Said once per episode (until the backlog is drained):
+                    // the retries every 100 ms would otherwise flood the log.
+                    if self.accept_retry_at.is_none() {
+                        if sys::is_fd_exhaustion(&e) {
+                            tracing::warn!(
+                                worker = self.id,
+                                "out of file descriptors; accepting is retried every 100 ms"
+                            );
+                        } else {
+                            tracing::warn!(worker = self.id, error = %e, "accept failed; retrying");
+                        }
                     }
                     self.counters.errors.add(1);
                     self.accept_retry_at = Some(now + ACCEPT_BACKOFF);
@@ -398,7 +405,6 @@ impl Worker {
             self.close(key);
         }
         if self.accept_retry_at.is_some_and(|t| now >= t) {
-            self.accept_retry_at = None;
             self.accept_all(now);
         }
     }
