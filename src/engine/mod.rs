@@ -30,10 +30,17 @@ use crate::router::SharedTable;
 /// The control messages every worker obeys; they are never queued behind work.
 #[derive(Debug)]
 pub enum Control {
-    /// Stop accepting new connections (existing ones are served).
-    PauseAccept,
-    /// Accept again.
-    ResumeAccept,
+    /// Stop accepting new connections (existing ones are served); the worker
+    /// sends on `done` once its listener is closed.
+    PauseAccept {
+        /// Acknowledgement.
+        done: flume::Sender<()>,
+    },
+    /// Accept again; the worker sends on `done` once it listens again.
+    ResumeAccept {
+        /// Acknowledgement.
+        done: flume::Sender<()>,
+    },
     /// Stop accepting, close idle connections, let in-flight requests finish
     /// until `deadline`, then stop.
     Shutdown {

@@ -2,15 +2,20 @@
 //! pool; registers routes at run time, pauses and resumes accepting, and
 //! shuts everything down gracefully.
 
+use std::io;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use switchyard_actors::{Actor, Context};
+use switchyard_actors::{Actor, Context, Reply};
 
 use super::messages::{EngineInfo, RouteSpec, ServerMsg};
 use crate::dispatch::DispatchPool;
 use crate::engine::{Control, Engine};
 use crate::router::{Router, SharedTable};
+
+/// How long pause and resume wait for every worker's acknowledgement (a
+/// worker acknowledges at the end of its current turn).
+const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The server's owner.
 pub struct ServerActor {
@@ -58,12 +63,32 @@ impl ServerActor {
         tracing::info!(method = %spec.method, path = %spec.path, "route registered");
     }
 
-    /// Tells every worker, and answers with the first error.
-    fn control(&self, msg: fn() -> Control) -> std::io::Result<()> {
-        match &self.engine {
-            Some(engine) => engine.control(&msg),
-            None => Err(std::io::Error::other("the server is shutting down")),
+    /// Tells every worker, and answers once every worker acknowledged
+    /// (waiting off the actor's arbiter, at most [`ACK_TIMEOUT`]).
+    fn acked(&self, reply: Reply<io::Result<()>>, msg: fn(flume::Sender<()>) -> Control) {
+        let Some(engine) = &self.engine else {
+            reply.send(Err(io::Error::other("the server is shutting down")));
+            return;
+        };
+        let (done, acks) = flume::unbounded();
+        if let Err(e) = engine.control(&|| msg(done.clone())) {
+            reply.send(Err(e));
+            return;
         }
+        drop(done);
+        let workers = engine.workers();
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + ACK_TIMEOUT;
+            let all = (0..workers).all(|_| acks.recv_deadline(deadline).is_ok());
+            reply.send(if all {
+                Ok(())
+            } else {
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "not every worker acknowledged",
+                ))
+            });
+        });
     }
 }
 
@@ -77,10 +102,10 @@ impl Actor for ServerActor {
                 reply.send(());
             }
             ServerMsg::PauseAccept { reply } => {
-                reply.send(self.control(|| Control::PauseAccept));
+                self.acked(reply, |done| Control::PauseAccept { done });
             }
             ServerMsg::ResumeAccept { reply } => {
-                reply.send(self.control(|| Control::ResumeAccept));
+                self.acked(reply, |done| Control::ResumeAccept { done });
             }
             ServerMsg::EngineInfo { reply } => {
                 reply.send(self.info);

@@ -54,12 +54,12 @@ pub enum ServerMsg {
     },
     /// Stops accepting new connections.
     PauseAccept {
-        /// Answered once every worker was told.
+        /// Answered once every worker closed its listener.
         reply: Reply<io::Result<()>>,
     },
     /// Accepts again.
     ResumeAccept {
-        /// Answered once every worker was told.
+        /// Answered once every worker listens again.
         reply: Reply<io::Result<()>>,
     },
     /// Asks what is running.

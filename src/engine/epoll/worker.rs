@@ -352,8 +352,11 @@ impl Worker {
     fn on_control(&mut self, msg: Control) {
         let now = Instant::now();
         match msg {
-            Control::PauseAccept => self.close_listener(),
-            Control::ResumeAccept => {
+            Control::PauseAccept { done } => {
+                self.close_listener();
+                let _ = done.send(());
+            }
+            Control::ResumeAccept { done } => {
                 if self.listener.is_none() && self.draining_until.is_none() {
                     match sys::reuseport_listener(self.addr)
                         .and_then(|l| self.poller.add(&l, LISTENER, false).map(|()| l))
@@ -367,6 +370,7 @@ impl Worker {
                         }
                     }
                 }
+                let _ = done.send(());
             }
             Control::Shutdown { deadline } => {
                 self.close_listener();

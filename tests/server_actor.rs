@@ -1,0 +1,113 @@
+//! The actor API in process: pausing and resuming accept, engine info,
+//! run-time registration through the handle, metrics snapshots, shutdown.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use switchyard::server::ServerMsg;
+use switchyard::{Config, EngineChoice, EngineKind, Handler, RouteSpec, Router, ServerActor};
+
+const ASK: Duration = Duration::from_secs(5);
+
+fn config() -> Config {
+    Config {
+        addr: "127.0.0.1:0".into(),
+        engine: EngineChoice::Epoll,
+        workers: 2,
+        ..Config::default()
+    }
+}
+
+fn router() -> Router {
+    let mut r = Router::new();
+    r.get("/hello", |ctx| {
+        ctx.text("Hello, World!");
+        Ok(())
+    });
+    r
+}
+
+/// One request on a fresh connection; the body of the response.
+fn get(addr: SocketAddr, path: &str) -> std::io::Result<String> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned())
+}
+
+#[test]
+fn pause_refuses_new_connections_and_resume_accepts_again() {
+    let handle = ServerActor::spawn(config(), router()).expect("start");
+    let addr = handle.local_addr();
+    assert_eq!(get(addr, "/hello").unwrap(), "Hello, World!");
+    let kept = TcpStream::connect(addr).expect("a connection open before the pause");
+
+    handle
+        .server()
+        .ask_blocking(|reply| ServerMsg::PauseAccept { reply }, ASK)
+        .expect("ask")
+        .expect("pause");
+    assert!(
+        get(addr, "/hello").is_err(),
+        "a new connection was served while paused"
+    );
+    let mut kept = kept;
+    kept.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    kept.write_all(b"GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut out = String::new();
+    kept.read_to_string(&mut out).unwrap();
+    assert!(
+        out.ends_with("Hello, World!"),
+        "an existing connection is still served: {out}"
+    );
+
+    handle
+        .server()
+        .ask_blocking(|reply| ServerMsg::ResumeAccept { reply }, ASK)
+        .expect("ask")
+        .expect("resume");
+    assert_eq!(get(addr, "/hello").unwrap(), "Hello, World!");
+    handle.shutdown(Duration::from_secs(2)).expect("shutdown");
+}
+
+#[test]
+fn engine_info_registration_and_metrics_through_the_handle() {
+    let handle = ServerActor::spawn(config(), router()).expect("start");
+    let info = handle
+        .server()
+        .ask_blocking(|reply| ServerMsg::EngineInfo { reply }, ASK)
+        .expect("engine info");
+    assert_eq!(
+        (info.engine, info.addr, info.workers),
+        (EngineKind::Epoll, handle.local_addr(), 2)
+    );
+
+    assert!(get(handle.local_addr(), "/late").unwrap().contains("404"));
+    handle
+        .register(RouteSpec {
+            method: "GET".into(),
+            path: "/late".into(),
+            handler: Handler::plain(|ctx| {
+                ctx.text("late");
+                Ok(())
+            }),
+            dispatch: None,
+        })
+        .expect("register");
+    for _ in 0..8 {
+        assert_eq!(get(handle.local_addr(), "/late").unwrap(), "late");
+    }
+
+    let snap = handle.snapshot().expect("snapshot");
+    assert_eq!(snap.engine, "epoll");
+    assert!(snap.requests_total >= 9, "{snap:?}");
+    assert_eq!(snap.async_routes, 0);
+    handle.shutdown(Duration::from_secs(2)).expect("shutdown");
+}
