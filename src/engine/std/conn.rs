@@ -49,7 +49,7 @@ pub(super) async fn serve_conn(
     let mut stream = stream;
     let speaks = match env.protocol {
         Protocol::Http1 => Some(Speaks::H1(InBuf::default())),
-        Protocol::Auto | Protocol::H2c => first_bytes(&mut stream, env).await,
+        Protocol::Auto | Protocol::H2c => first_bytes(&mut stream, env, &mut stop).await,
     };
     match speaks {
         None => {
@@ -91,8 +91,13 @@ pub(super) async fn serve_conn(
 }
 
 /// Reads until the first bytes tell the protocol (within the header
-/// timeout); none when they fit no accepted protocol or never came.
-async fn first_bytes(stream: &mut TcpStream, env: &ConnEnv) -> Option<Speaks> {
+/// timeout); none when they fit no accepted protocol, never came, or the
+/// worker is shutting down (nothing is in flight yet).
+async fn first_bytes(
+    stream: &mut TcpStream,
+    env: &ConnEnv,
+    stop: &mut watch::Receiver<Option<Instant>>,
+) -> Option<Speaks> {
     let until = tokio::time::Instant::from_std(Instant::now() + env.h2.cfg.header_timeout);
     let mut input = InBuf::default();
     loop {
@@ -102,12 +107,22 @@ async fn first_bytes(stream: &mut TcpStream, env: &ConnEnv) -> Option<Speaks> {
             Detected::H1 | Detected::Unknown => return None,
             Detected::NeedMore => {}
         }
-        match timeout_at(until, stream.read(input.spare(READ_CHUNK))).await {
-            Ok(Ok(n)) if n > 0 => {
-                input.commit(n);
-                env.h2.tally.read(n as u64);
+        if stop.borrow().is_some() {
+            return None;
+        }
+        tokio::select! {
+            read = timeout_at(until, stream.read(input.spare(READ_CHUNK))) => match read {
+                Ok(Ok(n)) if n > 0 => {
+                    input.commit(n);
+                    env.h2.tally.read(n as u64);
+                }
+                _ => return None,
+            },
+            changed = stop.changed() => {
+                if changed.is_err() {
+                    return None;
+                }
             }
-            _ => return None,
         }
     }
 }

@@ -2,14 +2,14 @@
 //! (pause, resume, graceful shutdown) and the bookkeeping of its
 //! connections.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener as StdListener};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::time::sleep_until;
 
@@ -48,7 +48,7 @@ pub(super) struct Worker {
 /// Open connections of a worker; dropping one of these marks one closed.
 struct Live {
     /// Count and wake-up shared by the worker and its connections.
-    inner: Rc<(std::cell::Cell<usize>, Notify)>,
+    inner: Rc<(Cell<usize>, Notify)>,
 }
 
 impl Drop for Live {
@@ -59,108 +59,153 @@ impl Drop for Live {
     }
 }
 
+/// A running worker's state on its arbiter.
+struct Running {
+    /// Index among the workers.
+    id: usize,
+    /// The listen address (to re-bind on resume).
+    addr: SocketAddr,
+    /// The listener; none while paused or after shutdown.
+    listener: Option<TcpListener>,
+    /// What its connections share.
+    env: Rc<ConnEnv>,
+    /// This worker's counters.
+    counters: Arc<WorkerCounters>,
+    /// Tells connections to wind down (with the hard deadline).
+    stop: watch::Sender<Option<Instant>>,
+    /// Open connections and the wake-up when one closes.
+    live: Rc<(Cell<usize>, Notify)>,
+    /// Set by shutdown: when the remaining connections are dropped.
+    draining: Option<Instant>,
+    /// Set after an accept error: when accepting is tried again.
+    retry_at: Option<Instant>,
+}
+
 impl Worker {
     /// The accept loop; ends after a shutdown once every connection closed or
     /// the deadline passed.
     pub(super) async fn run(self) {
-        let Worker {
-            id,
-            addr,
-            listener,
-            control,
-            done,
-            table,
-            cfg,
-            counters,
-        } = self;
-        let mut listener = match TcpListener::from_std(listener) {
+        let listener = match TcpListener::from_std(self.listener) {
             Ok(l) => Some(l),
             Err(e) => {
-                tracing::error!(worker = id, error = %e, "std worker cannot use its listener");
+                tracing::error!(worker = self.id, error = %e, "std worker cannot use its listener");
                 None
             }
         };
         let env = Rc::new(ConnEnv {
-            protocol: cfg.protocol,
+            protocol: self.cfg.protocol,
             h2: Rc::new(H2Env {
-                table,
-                cfg: cfg.conn,
-                settings: cfg.h2,
+                table: self.table,
+                cfg: self.cfg.conn,
+                settings: self.cfg.h2,
                 engine: EngineKind::Std,
-                tally: counters.clone(),
+                tally: self.counters.clone(),
                 date: RefCell::new(DateCache::new(SystemTime::now())),
             }),
         });
-        let (stop_tx, stop_rx) = watch::channel(None);
-        let live = Rc::new((std::cell::Cell::new(0usize), Notify::new()));
-        let mut draining: Option<Instant> = None;
-        let mut retry_at: Option<Instant> = None;
+        let mut w = Running {
+            id: self.id,
+            addr: self.addr,
+            listener,
+            env,
+            counters: self.counters,
+            stop: watch::channel(None).0,
+            live: Rc::new((Cell::new(0), Notify::new())),
+            draining: None,
+            retry_at: None,
+        };
+        let control = self.control;
         loop {
-            if let Some(deadline) = draining {
-                if live.0.get() == 0 || Instant::now() >= deadline {
+            if let Some(deadline) = w.draining {
+                if w.live.0.get() == 0 || Instant::now() >= deadline {
                     break;
                 }
             }
-            let accepting = listener.is_some() && draining.is_none() && retry_at.is_none();
+            let accepting = w.listener.is_some() && w.draining.is_none() && w.retry_at.is_none();
+            let retry = at(w.retry_at);
+            let drained = at(w.draining);
+            let live = w.live.clone();
             tokio::select! {
-                accepted = accept(&listener), if accepting => match accepted {
-                    Ok((stream, remote)) => {
-                        counters.accepts.add(1);
-                        let _ = stream.set_nodelay(true);
-                        live.0.set(live.0.get() + 1);
-                        let guard = Live { inner: live.clone() };
-                        let (env, stop) = (env.clone(), stop_rx.clone());
-                        actix_rt::spawn(async move {
-                            serve_conn(stream, remote, &env, stop).await;
-                            drop(guard);
-                        });
-                    }
-                    Err(e) if is_transient(&e) => {}
-                    Err(e) => {
-                        if sys::is_fd_exhaustion(&e) {
-                            tracing::warn!(worker = id, "out of file descriptors; accept paused briefly");
-                        } else {
-                            tracing::warn!(worker = id, error = %e, "accept failed");
-                        }
-                        counters.errors.add(1);
-                        retry_at = Some(Instant::now() + ACCEPT_BACKOFF);
-                    }
-                },
-                _ = sleep_until(tokio::time::Instant::from_std(retry_at.unwrap_or_else(Instant::now))), if retry_at.is_some() => {
-                    retry_at = None;
-                }
-                msg = control.recv_async(), if draining.is_none() => match msg {
-                    Ok(Control::PauseAccept) => close_listener(&mut listener),
-                    Ok(Control::ResumeAccept) => {
-                        if listener.is_none() {
-                            match sys::reuseport_listener(addr).and_then(TcpListener::from_std) {
-                                Ok(l) => listener = Some(l),
-                                Err(e) => tracing::error!(worker = id, error = %e, "resume accept failed"),
-                            }
-                        }
-                    }
-                    Ok(Control::Shutdown { deadline }) => {
-                        close_listener(&mut listener);
-                        draining = Some(deadline);
-                        stop_tx.send_replace(Some(deadline));
-                    }
-                    // The engine is gone: stop as after a shutdown with no grace.
-                    Err(_) => {
-                        close_listener(&mut listener);
-                        draining = Some(Instant::now());
-                        stop_tx.send_replace(Some(Instant::now()));
-                    }
-                },
-                _ = live.1.notified(), if draining.is_some() => {}
-                _ = sleep_until(tokio::time::Instant::from_std(draining.unwrap_or_else(Instant::now))), if draining.is_some() => {}
+                accepted = accept(&w.listener), if accepting => w.on_accept(accepted),
+                _ = sleep_until(retry), if w.retry_at.is_some() => w.retry_at = None,
+                msg = control.recv_async(), if w.draining.is_none() => w.on_control(msg),
+                _ = live.1.notified(), if w.draining.is_some() => {}
+                _ = sleep_until(drained), if w.draining.is_some() => {}
             }
         }
-        let _ = done.send(());
+        let _ = self.done.send(());
     }
 }
 
+impl Running {
+    /// Starts serving an accepted connection, or backs off after an error.
+    fn on_accept(&mut self, accepted: io::Result<(TcpStream, SocketAddr)>) {
+        match accepted {
+            Ok((stream, remote)) => {
+                self.counters.accepts.add(1);
+                let _ = stream.set_nodelay(true);
+                self.live.0.set(self.live.0.get() + 1);
+                let guard = Live {
+                    inner: self.live.clone(),
+                };
+                let (env, stop) = (self.env.clone(), self.stop.subscribe());
+                actix_rt::spawn(async move {
+                    serve_conn(stream, remote, &env, stop).await;
+                    drop(guard);
+                });
+            }
+            Err(e) if is_transient(&e) => {}
+            Err(e) => {
+                if sys::is_fd_exhaustion(&e) {
+                    tracing::warn!(
+                        worker = self.id,
+                        "out of file descriptors; accept paused briefly"
+                    );
+                } else {
+                    tracing::warn!(worker = self.id, error = %e, "accept failed");
+                }
+                self.counters.errors.add(1);
+                self.retry_at = Some(Instant::now() + ACCEPT_BACKOFF);
+            }
+        }
+    }
+
+    /// Obeys a control message (a closed inbox means the engine is gone:
+    /// stop as after a shutdown with no grace).
+    fn on_control(&mut self, msg: Result<Control, flume::RecvError>) {
+        match msg {
+            Ok(Control::PauseAccept) => close_listener(&mut self.listener),
+            Ok(Control::ResumeAccept) => {
+                if self.listener.is_none() {
+                    match sys::reuseport_listener(self.addr).and_then(TcpListener::from_std) {
+                        Ok(l) => self.listener = Some(l),
+                        Err(e) => {
+                            tracing::error!(worker = self.id, error = %e, "resume accept failed")
+                        }
+                    }
+                }
+            }
+            Ok(Control::Shutdown { deadline }) => self.shut(deadline),
+            Err(_) => self.shut(Instant::now()),
+        }
+    }
+
+    /// Stops accepting and tells every connection to finish by `deadline`.
+    fn shut(&mut self, deadline: Instant) {
+        close_listener(&mut self.listener);
+        self.draining = Some(deadline);
+        self.stop.send_replace(Some(deadline));
+    }
+}
+
+/// A tokio instant for an optional std one (now when none; the branch using
+/// it is disabled then).
+fn at(t: Option<Instant>) -> tokio::time::Instant {
+    tokio::time::Instant::from_std(t.unwrap_or_else(Instant::now))
+}
+
 /// Accepts one connection (never called without a listener).
-async fn accept(listener: &Option<TcpListener>) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {
+async fn accept(listener: &Option<TcpListener>) -> io::Result<(TcpStream, SocketAddr)> {
     match listener {
         Some(l) => l.accept().await,
         None => std::future::pending().await,
