@@ -162,13 +162,15 @@ async fn read_frame(s: &mut tokio::net::TcpStream) -> (u8, u8, u32, Vec<u8>) {
     (h[3], h[4], id, payload)
 }
 
-/// Sends an upgrade request for `path` and returns stream 1's status byte
-/// and body.
-async fn upgrade(app: &App, path: &str) -> (u8, Vec<u8>) {
+/// Sends an upgrade request (`method path`, with `body` when not empty) and
+/// returns stream 1's status byte and body.
+async fn upgrade(app: &App, method: &str, path: &str, body: &str) -> (u8, Vec<u8>) {
     let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
     let req = format!(
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\n\
-         Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\n\
+         Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
     );
     s.write_all(req.as_bytes()).await.unwrap();
     let mut head = Vec::new();
@@ -208,13 +210,18 @@ async fn upgrade(app: &App, path: &str) -> (u8, Vec<u8>) {
 async fn upgrade_h2c_answers_the_original_request_on_stream_one() {
     let app = App::std(&[]);
     // 0x88 is HPACK's indexed `:status: 200`.
+    let ok = |body: &[u8]| (0x88, body.to_vec());
     assert_eq!(
-        upgrade(&app, "/hello").await,
-        (0x88, b"Hello, World!".to_vec())
+        upgrade(&app, "GET", "/hello", "").await,
+        ok(b"Hello, World!")
     );
     assert_eq!(
-        upgrade(&app, "/async/hello").await,
-        (0x88, b"Hello, async!".to_vec())
+        upgrade(&app, "GET", "/async/hello", "").await,
+        ok(b"Hello, async!")
+    );
+    assert_eq!(
+        upgrade(&app, "POST", "/echo", "carried").await,
+        ok(b"carried")
     );
 }
 
@@ -406,6 +413,24 @@ async fn sigterm_lets_an_in_flight_stream_finish_then_exits_zero() {
         .await
         .unwrap();
     assert!(status.success(), "exit status {status:?}");
+}
+
+#[tokio::test]
+async fn an_idle_h2_connection_is_closed_after_the_idle_timeout() {
+    let app = App::std(&["--idle-timeout-ms", "200"]);
+    let tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let (mut client, conn) = h2::client::handshake(tcp).await.unwrap();
+    let driver = tokio::spawn(conn);
+    assert_eq!(
+        fetch(&mut client, "GET", "/hello", None)
+            .await
+            .unwrap()
+            .head
+            .status,
+        200
+    );
+    let ended = tokio::time::timeout(Duration::from_secs(5), driver).await;
+    assert!(ended.is_ok(), "the idle connection was not closed");
 }
 
 #[test]
