@@ -433,6 +433,22 @@ async fn an_idle_h2_connection_is_closed_after_the_idle_timeout() {
     assert!(ended.is_ok(), "the idle connection was not closed");
 }
 
+#[tokio::test]
+async fn a_stalled_request_body_loses_its_stream() {
+    let app = App::std(&["--idle-timeout-ms", "200"]);
+    let client = h2_client(app.addr).await;
+    let mut ready = client.ready().await.unwrap();
+    let req = http::Request::post("http://localhost/echo")
+        .body(())
+        .unwrap();
+    let (resp, _body_never_sent) = ready.send_request(req, false).unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(5), resp)
+        .await
+        .expect("the server gave up on the stream");
+    let err = outcome.expect_err("no response without a body");
+    assert_eq!(err.reason(), Some(h2::Reason::CANCEL), "{err}");
+}
+
 #[test]
 fn h2c_on_epoll_is_a_clear_startup_error() {
     let (status, stderr) = App::refuses(&[

@@ -13,8 +13,11 @@ use h2::client::SendRequest;
 use tokio::net::TcpStream;
 
 /// The conformance example binary, next to this test's executable
-/// (`target/<profile>/deps/..` → `target/<profile>/examples/conformance`);
-/// built first when a lone test target was asked for.
+/// (`target/<profile>/deps/..` → `target/<profile>/examples/conformance`).
+///
+/// `cargo test` builds examples; `cargo test --test NAME` does not, so the
+/// binary is built here when missing, and refused when it is older than the
+/// library it was built from (it would test stale code).
 fn conformance_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let profile_dir = exe
@@ -32,7 +35,33 @@ fn conformance_binary() -> PathBuf {
             .expect("run cargo to build the conformance example");
         assert!(status.success(), "building the conformance example failed");
     }
+    let built = modified(&bin);
+    let newest_lib = std::fs::read_dir(profile_dir.join("deps"))
+        .expect("deps dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.starts_with("libswitchyard-") && name.ends_with(".rlib")
+        })
+        .map(|p| modified(&p))
+        .max();
+    if let Some(lib) = newest_lib {
+        assert!(
+            built >= lib,
+            "{} is older than the library: run `cargo build --example conformance` \
+             (or plain `cargo test`, which builds examples) first",
+            bin.display()
+        );
+    }
     bin
+}
+
+/// A file's modification time.
+fn modified(path: &std::path::Path) -> std::time::SystemTime {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .expect("file modification time")
 }
 
 /// A running conformance app.

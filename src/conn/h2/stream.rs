@@ -6,14 +6,15 @@
 use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use h2::server::SendResponse;
 use h2::{RecvStream, SendStream};
+use tokio::time::timeout;
 
 use super::H2Env;
-use crate::conn::{answer, answer_future, Mode, Needs};
+use crate::conn::{answer, answer_future, ConnConfig, Mode, Needs};
 use crate::handler::{HttpError, Response, ServeInfo};
 use crate::proto::h2::{body_pieces, header_list, request_parts, response_head, sends_body};
 use crate::router::Dispatch;
@@ -24,6 +25,8 @@ enum BodyError {
     TooLarge,
     /// The stream or connection failed: nothing to answer.
     Gone,
+    /// No body bytes for the idle timeout: the stream is reset.
+    Stalled,
 }
 
 /// Serves one stream. `preset` is the request carried over from an
@@ -40,9 +43,14 @@ pub(super) async fn serve_stream(
         Some(r) => r.into_parts(),
         None => {
             let (head, recv) = req.into_parts();
-            match read_body(recv, &head, env.cfg.limits.max_body).await {
+            match read_body(recv, &head, &env.cfg).await {
                 Ok(body) => (head, body),
                 Err(BodyError::Gone) => return,
+                Err(BodyError::Stalled) => {
+                    tracing::debug!("request body stalled; stream reset");
+                    respond.send_reset(h2::Reason::CANCEL);
+                    return;
+                }
                 Err(BodyError::TooLarge) => {
                     let mut resp = Response::new();
                     resp.set_error(&HttpError::new(413, "Request body too large"));
@@ -60,12 +68,14 @@ pub(super) async fn serve_stream(
     env.tally.answered(1, errors, started.elapsed());
 }
 
-/// Reads the whole body, releasing flow-control capacity as it is read.
+/// Reads the whole body, releasing flow-control capacity as it is read; a
+/// client that stops sending for the idle timeout loses the stream.
 async fn read_body(
     mut recv: RecvStream,
     head: &http::request::Parts,
-    max: u64,
+    cfg: &ConnConfig,
 ) -> Result<Bytes, BodyError> {
+    let max = cfg.limits.max_body;
     let declared = head
         .headers
         .get(http::header::CONTENT_LENGTH)
@@ -74,7 +84,13 @@ async fn read_body(
         return Err(BodyError::TooLarge);
     }
     let mut buf = BytesMut::new();
-    while let Some(chunk) = recv.data().await {
+    loop {
+        let next = timeout(cfg.idle_timeout, recv.data())
+            .await
+            .map_err(|_| BodyError::Stalled)?;
+        let Some(chunk) = next else {
+            break;
+        };
         let chunk = chunk.map_err(|_| BodyError::Gone)?;
         if (buf.len() + chunk.len()) as u64 > max {
             return Err(BodyError::TooLarge);
@@ -176,20 +192,28 @@ async fn send(respond: &mut SendResponse<Bytes>, resp: &Response, head_request: 
     let mut pieces = body_pieces(resp).peekable();
     while let Some(piece) = pieces.next() {
         let last = pieces.peek().is_none();
-        if !send_data(&mut stream, Bytes::copy_from_slice(piece), last).await {
+        let piece = Bytes::copy_from_slice(piece);
+        if !send_data(&mut stream, piece, last, env.cfg.write_timeout).await {
+            stream.send_reset(h2::Reason::CANCEL);
             return;
         }
     }
 }
 
 /// Sends one body piece as the client's window allows (one DATA frame when
-/// it fits); false when the stream is gone.
-async fn send_data(stream: &mut SendStream<Bytes>, mut data: Bytes, end: bool) -> bool {
+/// it fits); false when the stream is gone or the client opened no window
+/// for `patience`.
+async fn send_data(
+    stream: &mut SendStream<Bytes>,
+    mut data: Bytes,
+    end: bool,
+    patience: Duration,
+) -> bool {
     while !data.is_empty() {
         stream.reserve_capacity(data.len());
-        let granted = match poll_fn(|cx| stream.poll_capacity(cx)).await {
-            Some(Ok(n)) => n,
-            Some(Err(_)) | None => return false,
+        let granted = match timeout(patience, poll_fn(|cx| stream.poll_capacity(cx))).await {
+            Ok(Some(Ok(n))) => n,
+            _ => return false,
         };
         if granted == 0 {
             continue;
