@@ -58,7 +58,7 @@ impl EngineChoice {
                 Ok(EngineKind::Epoll)
             }
             EngineChoice::IoUring => Err("engine io-uring is not available in this build".into()),
-            EngineChoice::Std => Err("engine std is not available in this build".into()),
+            EngineChoice::Std => Ok(EngineKind::Std),
         }
     }
 }

@@ -12,6 +12,7 @@ pub use choice::{EngineChoice, EngineKind, ParseChoiceError, Protocol};
 
 use crate::conn::ConnConfig;
 use crate::proto::h1::Limits;
+pub use crate::proto::h2::H2Settings;
 use crate::router::Dispatch;
 
 /// The server's settings, as a user writes them. Every field has a default a
@@ -23,7 +24,9 @@ pub struct Config {
     pub addr: String,
     /// Which engine serves connections.
     pub engine: EngineChoice,
-    /// Which protocols a connection may speak.
+    /// Which protocols a connection may speak. On the epoll engine `Auto`
+    /// serves HTTP/1.1 only and `H2c` is refused at start (native h2c is not
+    /// built yet); the std engine serves all three.
     pub protocol: Protocol,
     /// Event-loop workers; 0 means one per CPU.
     pub workers: usize,
@@ -52,6 +55,8 @@ pub struct Config {
     pub max_pending_input: usize,
     /// Default grace period for in-flight requests at shutdown.
     pub shutdown_grace: Duration,
+    /// h2c settings and abuse limits.
+    pub h2: H2Settings,
 }
 
 impl Default for Config {
@@ -73,6 +78,7 @@ impl Default for Config {
             max_pending_output: 4 * 1024 * 1024,
             max_pending_input: 4 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(10),
+            h2: H2Settings::default(),
         }
     }
 }
@@ -108,6 +114,8 @@ pub struct Resolved {
     pub conn: ConnConfig,
     /// Default shutdown grace.
     pub shutdown_grace: Duration,
+    /// h2c settings.
+    pub h2: H2Settings,
 }
 
 impl Config {
@@ -125,6 +133,13 @@ impl Config {
                 ))
             })?;
         let engine = self.engine.resolve().map_err(ConfigError)?;
+        if self.protocol == Protocol::H2c && engine != EngineKind::Std {
+            return Err(ConfigError(format!(
+                "protocol h2c is not available on engine {engine} yet (native h2c is not \
+                 built); use --engine std, or --protocol auto to serve HTTP/1.1"
+            )));
+        }
+        self.h2.validate().map_err(ConfigError)?;
         if self.max_headers == 0 || self.max_headers > crate::proto::h1::MAX_HEADERS {
             return Err(ConfigError(format!(
                 "max_headers must be 1..={}",
@@ -162,6 +177,7 @@ impl Config {
                 max_pending_input: self.max_pending_input,
             },
             shutdown_grace: self.shutdown_grace,
+            h2: self.h2,
         })
     }
 }

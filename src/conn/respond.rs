@@ -1,5 +1,7 @@
-//! One parsed HTTP/1.1 request in, one encoded response out: pre-routing
-//! middleware, lookup, the handler chain (or the 404/405 fallback), encoding.
+//! One parsed request in, one response out: pre-routing middleware, lookup,
+//! the handler chain (or the 404/405 fallback) — protocol-neutral in
+//! [`answer`], then encoded as HTTP/1.1 by [`respond`] (h2 encodes the same
+//! `Response` itself).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -46,6 +48,9 @@ pub enum Needs {
     Blocking,
     /// An executor to await a future handler.
     Future,
+    /// A protocol switch: the request asked to upgrade to h2c (only when the
+    /// session allows it).
+    Upgrade,
 }
 
 /// The result of [`respond`].
@@ -90,19 +95,9 @@ pub fn respond(
     mode: Mode,
     out: &mut Vec<u8>,
 ) -> Responded {
-    env.resp.reset();
-    let table = env.table;
-    let mut ctx = Ctx::new(parts(req), env.info, env.resp);
-    if let Routed::Route(route, params) = route(&mut ctx, table) {
-        if let Some(needs) = mode.check(route.handler(), route.dispatch()) {
-            return Responded::Stopped(needs);
-        }
-        ctx.set_route(route.pattern(), route.param_names(), params);
-        if let Handler::Plain(f) = route.handler() {
-            run_plain(&mut ctx, route.middleware(), &**f);
-        }
+    if let Some(needs) = answer(parts(req), env.table, env.info, env.resp, mode) {
+        return Responded::Stopped(needs);
     }
-    drop(ctx);
     finish(&req.head, env.resp, env.date, out)
 }
 
@@ -114,9 +109,53 @@ pub async fn respond_future(
     env: &mut Env<'_>,
     out: &mut Vec<u8>,
 ) -> Responded {
-    env.resp.reset();
-    let table = env.table;
-    let mut ctx = Ctx::new(parts(req), env.info, env.resp);
+    answer_future(parts(req), env.table, env.info, env.resp).await;
+    finish(&req.head, env.resp, env.date, out)
+}
+
+/// The protocol-neutral half of [`respond`]: routes the request and runs its
+/// chain, leaving the response in `resp` for the protocol's encoder. Returns
+/// what the route needs instead when it cannot run in `mode` (nothing of the
+/// route ran then).
+///
+/// `info.dispatch` is what a handler run in [`Mode::Inline`] or
+/// [`Mode::Arbiter`] reports; a handler run in [`Mode::Blocking`] always
+/// reports [`Dispatch::Async`].
+pub fn answer(
+    parts: RequestParts<'_>,
+    table: &RouteTable,
+    mut info: ServeInfo,
+    resp: &mut Response,
+    mode: Mode,
+) -> Option<Needs> {
+    resp.reset();
+    if mode == Mode::Blocking {
+        info.dispatch = Dispatch::Async;
+    }
+    let mut ctx = Ctx::new(parts, info, resp);
+    if let Routed::Route(route, params) = route(&mut ctx, table) {
+        if let Some(needs) = mode.check(route.handler(), route.dispatch()) {
+            return Some(needs);
+        }
+        ctx.set_route(route.pattern(), route.param_names(), params);
+        if let Handler::Plain(f) = route.handler() {
+            run_plain(&mut ctx, route.middleware(), &**f);
+        }
+    }
+    None
+}
+
+/// The protocol-neutral half of [`respond_future`]: the response is left in
+/// `resp`. Every handler run here reports [`Dispatch::Async`].
+pub async fn answer_future(
+    parts: RequestParts<'_>,
+    table: &RouteTable,
+    mut info: ServeInfo,
+    resp: &mut Response,
+) {
+    resp.reset();
+    info.dispatch = Dispatch::Async;
+    let mut ctx = Ctx::new(parts, info, resp);
     if let Routed::Route(route, params) = route(&mut ctx, table) {
         ctx.set_route(route.pattern(), route.param_names(), params);
         let chain = route.middleware();
@@ -143,8 +182,6 @@ pub async fn respond_future(
             Handler::Plain(f) => run_plain(&mut ctx, chain, &**f),
         }
     }
-    drop(ctx);
-    finish(&req.head, env.resp, env.date, out)
 }
 
 /// Where routing left a request.

@@ -114,6 +114,11 @@ pub struct H1Session {
     deadline: Deadline,
     /// Reading state.
     reading: Reading,
+    /// Whether an `Upgrade: h2c` request switches the connection to h2c.
+    h2c_upgrade: bool,
+    /// The request that asked to switch, as h2 stream 1 (after
+    /// [`Needs::Upgrade`]).
+    upgrade: Option<http::Request<bytes::Bytes>>,
 }
 
 impl H1Session {
@@ -125,7 +130,22 @@ impl H1Session {
             output: None,
             deadline: Deadline::accepted(now, cfg),
             reading: Reading::Open,
+            h2c_upgrade: false,
+            upgrade: None,
         }
+    }
+
+    /// Lets a valid `Upgrade: h2c` request stop [`H1Session::process`] with
+    /// [`Needs::Upgrade`] instead of being answered as HTTP/1.1.
+    pub fn allow_h2c_upgrade(mut self) -> Self {
+        self.h2c_upgrade = true;
+        self
+    }
+
+    /// The request that asked to switch to h2c, once [`H1Session::process`]
+    /// stopped with [`Needs::Upgrade`].
+    pub fn take_upgrade(&mut self) -> Option<http::Request<bytes::Bytes>> {
+        self.upgrade.take()
     }
 
     /// The current deadline.
@@ -140,6 +160,9 @@ impl H1Session {
 
     /// Answers every complete request in `input`, appending responses to `out`,
     /// and stops before a request whose route cannot run in `mode`.
+    ///
+    /// A stop with [`Needs::Upgrade`] is the exception: `consumed` includes the
+    /// upgrade request, which [`H1Session::take_upgrade`] returns.
     pub fn process(
         &mut self,
         input: &[u8],
@@ -157,21 +180,31 @@ impl H1Session {
             let buf = &input[done.consumed..];
             let mut headers = h1::empty_headers();
             match self.machine.poll(buf, &mut headers) {
-                Poll::Request(req) => match respond(&req, env, mode, out) {
-                    Responded::Stopped(needs) => {
-                        done.outcome = Outcome::Stopped(needs);
-                        return done;
-                    }
-                    Responded::Done { close, status } => {
-                        done.consumed += req.len;
-                        done.requests += 1;
-                        done.errors += u32::from(status >= 500);
-                        if close {
-                            done.outcome = Outcome::Close;
+                Poll::Request(req) => {
+                    if self.h2c_upgrade {
+                        if let Some(up) = crate::proto::h2::h2c_upgrade(&req) {
+                            done.consumed += req.len;
+                            self.upgrade = Some(up);
+                            done.outcome = Outcome::Stopped(Needs::Upgrade);
                             return done;
                         }
                     }
-                },
+                    match respond(&req, env, mode, out) {
+                        Responded::Stopped(needs) => {
+                            done.outcome = Outcome::Stopped(needs);
+                            return done;
+                        }
+                        Responded::Done { close, status } => {
+                            done.consumed += req.len;
+                            done.requests += 1;
+                            done.errors += u32::from(status >= 500);
+                            if close {
+                                done.outcome = Outcome::Close;
+                                return done;
+                            }
+                        }
+                    }
+                }
                 Poll::HeadOnly(head) => {
                     if mode == Mode::Inline && env.table.route_async(head.method, head.path) {
                         // Decided on the head so an async request's body is

@@ -6,13 +6,17 @@
 //!   the workers bind) and report the real address;
 //! - serve HTTP/1.1 through `conn` (no HTTP logic of its own), with the
 //!   connection deadlines and output cap of `ConnConfig`;
-//! - hand a connection whose request resolves async to the [`Promoter`];
+//! - hand a connection whose request resolves async to the [`Promoter`], or
+//!   run async routes off its workers itself (std);
 //! - obey [`Control`]: pause/resume accepting, shutdown with a grace period;
 //! - keep per-worker counters the metrics actor can read.
 
 pub mod epoll;
 mod listen;
 mod promote;
+// `std` would shadow the standard library's name inside this module.
+#[path = "std/mod.rs"]
+pub mod std_engine;
 pub mod sys;
 
 use std::io;
@@ -73,6 +77,9 @@ pub fn start(
 ) -> io::Result<Box<dyn Engine>> {
     match cfg.engine {
         EngineKind::Epoll => Ok(Box::new(epoll::EpollEngine::start(cfg, table, promoter)?)),
+        // The std engine serves async routes on its own arbiters: nothing is
+        // ever promoted.
+        EngineKind::Std => Ok(Box::new(std_engine::StdEngine::start(cfg, table)?)),
         other => Err(io::Error::new(
             io::ErrorKind::Unsupported,
             format!("engine {other} is not available in this build"),

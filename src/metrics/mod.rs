@@ -1,10 +1,12 @@
-//! Metrics: per-worker counters, the snapshot the metrics actor answers with,
+//! Metrics: per-worker counters, the sink connection tasks report to, the snapshot the metrics actor answers with,
 //! and CPU utilisation from /proc/stat.
 
 mod counters;
 mod cpu;
 mod snapshot;
+mod tally;
 
 pub use counters::{Counter, SharedCounters, WorkerCounters, LATENCY_BOUNDS};
 pub use cpu::CpuSampler;
 pub use snapshot::{Snapshot, Sources};
+pub use tally::Tally;

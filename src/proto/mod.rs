@@ -1,7 +1,9 @@
 //! Sans-IO protocol code: engines feed bytes in and take bytes out; nothing here
 //! touches a socket, a clock or a thread.
 
+pub mod detect;
 pub mod h1;
+pub mod h2;
 
 use std::fmt;
 

@@ -1,0 +1,191 @@
+//! Drives h2c connections on an arbiter with the `h2` crate: the handshake
+//! (prior knowledge, or after an `Upgrade: h2c` with the original request as
+//! stream 1), one local task per stream, the idle timeout the crate lacks,
+//! and graceful shutdown (GOAWAY, in-flight streams finish until the
+//! deadline).
+
+mod io;
+mod stream;
+
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::time::{sleep_until, timeout_at};
+
+pub use io::Rewind;
+
+use super::{ConnConfig, InBuf};
+use crate::config::EngineKind;
+use crate::metrics::Tally;
+use crate::proto::h1::DateCache;
+use crate::proto::h2::{opening_frames_end, H2Settings, Opening, STREAM1_OPENER};
+use crate::router::SharedTable;
+
+/// How long a connection told to go away may take to say goodbye before it
+/// is dropped (when no hard deadline comes first).
+const GOAWAY_LINGER: Duration = Duration::from_secs(5);
+
+/// Read size while collecting the client's opening frames after an upgrade.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// What the h2 connections of one worker share (one per arbiter).
+pub struct H2Env {
+    /// Route table snapshots.
+    pub table: Arc<SharedTable>,
+    /// Connection settings (body limit, timeouts).
+    pub cfg: ConnConfig,
+    /// h2 settings and abuse limits.
+    pub settings: H2Settings,
+    /// The engine serving.
+    pub engine: EngineKind,
+    /// Where counts go; written only from this worker's arbiter.
+    pub tally: Arc<dyn Tally + Send + Sync>,
+    /// The cached `date` value.
+    pub date: RefCell<DateCache>,
+}
+
+/// Serves an h2c connection whose client preface is at the start of
+/// `prefix` (bytes already read) until it closes.
+pub async fn serve_h2(
+    stream: TcpStream,
+    prefix: Bytes,
+    remote: Option<SocketAddr>,
+    env: Rc<H2Env>,
+    stop: watch::Receiver<Option<Instant>>,
+) {
+    let io = Rewind::new(prefix, stream, env.tally.clone());
+    drive(io, None, remote, env, stop).await;
+}
+
+/// Serves a connection that just answered `Upgrade: h2c` with 101: collects
+/// the client's preface and SETTINGS (some may be in `rest` already), splices
+/// in the frame that opens stream 1, and serves `request` as stream 1.
+pub async fn serve_upgraded(
+    mut stream: TcpStream,
+    rest: InBuf,
+    request: http::Request<Bytes>,
+    remote: Option<SocketAddr>,
+    env: Rc<H2Env>,
+    stop: watch::Receiver<Option<Instant>>,
+) {
+    let mut buf = BytesMut::from(rest.filled());
+    let until = tokio::time::Instant::from_std(Instant::now() + env.cfg.header_timeout);
+    let end = loop {
+        match opening_frames_end(&buf) {
+            Opening::EndsAt(n) => break n,
+            Opening::Invalid => return,
+            Opening::NeedMore => {}
+        }
+        buf.reserve(READ_CHUNK);
+        match timeout_at(until, stream.read_buf(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => env.tally.read(n as u64),
+            _ => return,
+        }
+    };
+    let mut prefix = BytesMut::with_capacity(buf.len() + STREAM1_OPENER.len());
+    prefix.extend_from_slice(&buf[..end]);
+    prefix.extend_from_slice(&STREAM1_OPENER);
+    prefix.extend_from_slice(&buf[end..]);
+    let io = Rewind::new(prefix.freeze(), stream, env.tally.clone());
+    drive(io, Some(request), remote, env, stop).await;
+}
+
+/// Counts a stream in flight; its drop marks the connection's last activity.
+struct InFlight {
+    /// Streams in flight on the connection.
+    active: Rc<Cell<usize>>,
+    /// When the connection last had a stream finish or start.
+    last: Rc<Cell<Instant>>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.active.set(self.active.get() - 1);
+        self.last.set(Instant::now());
+    }
+}
+
+/// The accept loop: one local task per stream; the connection is polled here
+/// so frames queued by stream tasks reach the socket.
+async fn drive<T>(
+    io: T,
+    mut stream1: Option<http::Request<Bytes>>,
+    remote: Option<SocketAddr>,
+    env: Rc<H2Env>,
+    mut stop: watch::Receiver<Option<Instant>>,
+) where
+    T: AsyncRead + AsyncWrite + Unpin + 'static,
+{
+    let handshake_until = tokio::time::Instant::from_std(Instant::now() + env.cfg.header_timeout);
+    let handshake = env.settings.builder().handshake::<_, Bytes>(io);
+    let mut conn = match timeout_at(handshake_until, handshake).await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "h2 handshake failed");
+            return;
+        }
+        Err(_) => return,
+    };
+    let active = Rc::new(Cell::new(0usize));
+    let last = Rc::new(Cell::new(Instant::now()));
+    // Set once GOAWAY was sent: when the connection is dropped regardless.
+    let mut leaving: Option<Instant> = None;
+    loop {
+        if let (Some(hard), None) = (*stop.borrow(), leaving) {
+            conn.graceful_shutdown();
+            leaving = Some(hard);
+        }
+        let until = match leaving {
+            Some(at) => at,
+            None if active.get() == 0 => last.get() + env.cfg.idle_timeout,
+            None => Instant::now() + env.cfg.idle_timeout,
+        };
+        tokio::select! {
+            next = conn.accept() => match next {
+                Some(Ok((req, respond))) => {
+                    let preset = if req_is_stream1(&respond) { stream1.take() } else { None };
+                    active.set(active.get() + 1);
+                    last.set(Instant::now());
+                    let guard = InFlight { active: active.clone(), last: last.clone() };
+                    let env = env.clone();
+                    actix_rt::spawn(async move {
+                        stream::serve_stream(req, respond, preset, env, remote).await;
+                        drop(guard);
+                    });
+                }
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "h2 connection error");
+                    break;
+                }
+                None => break,
+            },
+            _ = sleep_until(tokio::time::Instant::from_std(until)) => {
+                if leaving.is_some() {
+                    break;
+                }
+                if active.get() == 0 && Instant::now() >= last.get() + env.cfg.idle_timeout {
+                    conn.graceful_shutdown();
+                    leaving = Some(Instant::now() + GOAWAY_LINGER);
+                }
+            }
+            changed = stop.changed(), if leaving.is_none() => {
+                if changed.is_err() {
+                    conn.graceful_shutdown();
+                    leaving = Some(Instant::now() + GOAWAY_LINGER);
+                }
+            }
+        }
+    }
+}
+
+/// Whether the stream is stream 1 (the one an upgrade carries over).
+fn req_is_stream1(respond: &h2::server::SendResponse<Bytes>) -> bool {
+    u32::from(respond.stream_id()) == 1
+}

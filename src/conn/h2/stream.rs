@@ -1,0 +1,227 @@
+//! One h2 stream: its body read under flow control and the body limit, the
+//! same routing and handler chain as HTTP/1.1 (sync routes here on the
+//! arbiter, plain handlers of async routes on the blocking pool, future
+//! handlers awaited), and the response sent as HEADERS and DATA.
+
+use std::future::poll_fn;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use h2::server::SendResponse;
+use h2::{RecvStream, SendStream};
+use tokio::time::timeout;
+
+use super::H2Env;
+use crate::conn::{answer, answer_future, ConnConfig, Mode, Needs};
+use crate::handler::{HttpError, Response, ServeInfo};
+use crate::proto::h2::{body_pieces, header_list, request_parts, response_head, sends_body};
+use crate::router::Dispatch;
+
+/// Why a request body could not be read.
+enum BodyError {
+    /// Larger than the limit: answered 413.
+    TooLarge,
+    /// The stream or connection failed: nothing to answer.
+    Gone,
+    /// No body bytes for the idle timeout: the stream is reset.
+    Stalled,
+}
+
+/// Serves one stream. `preset` is the request carried over from an
+/// `Upgrade: h2c` (stream 1), used instead of the placeholder h2 received.
+pub(super) async fn serve_stream(
+    req: http::Request<RecvStream>,
+    mut respond: SendResponse<Bytes>,
+    preset: Option<http::Request<Bytes>>,
+    env: Rc<H2Env>,
+    remote: Option<SocketAddr>,
+) {
+    let started = Instant::now();
+    let (head, body) = match preset {
+        Some(r) => r.into_parts(),
+        None => {
+            let (head, recv) = req.into_parts();
+            match read_body(recv, &head, &env.cfg).await {
+                Ok(body) => (head, body),
+                Err(BodyError::Gone) => return,
+                Err(BodyError::Stalled) => {
+                    tracing::debug!("request body stalled; stream reset");
+                    respond.send_reset(h2::Reason::CANCEL);
+                    return;
+                }
+                Err(BodyError::TooLarge) => {
+                    let mut resp = Response::new();
+                    resp.set_error(&HttpError::new(413, "Request body too large"));
+                    send(&mut respond, &resp, false, &env).await;
+                    env.tally.answered(1, 0, started.elapsed());
+                    return;
+                }
+            }
+        }
+    };
+    let head_request = head.method == http::Method::HEAD;
+    let resp = run(head, body, &env, remote).await;
+    send(&mut respond, &resp, head_request, &env).await;
+    let errors = u64::from(resp.status() >= 500);
+    env.tally.answered(1, errors, started.elapsed());
+}
+
+/// Reads the whole body, releasing flow-control capacity as it is read; a
+/// client that stops sending for the idle timeout loses the stream.
+async fn read_body(
+    mut recv: RecvStream,
+    head: &http::request::Parts,
+    cfg: &ConnConfig,
+) -> Result<Bytes, BodyError> {
+    let max = cfg.limits.max_body;
+    let declared = head
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut buf = BytesMut::new();
+    loop {
+        let next = timeout(cfg.idle_timeout, recv.data())
+            .await
+            .map_err(|_| BodyError::Stalled)?;
+        let Some(chunk) = next else {
+            break;
+        };
+        let chunk = chunk.map_err(|_| BodyError::Gone)?;
+        if (buf.len() + chunk.len()) as u64 > max {
+            return Err(BodyError::TooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+        let _ = recv.flow_control().release_capacity(chunk.len());
+    }
+    Ok(buf.freeze())
+}
+
+/// Routes and runs the request where its route says.
+async fn run(
+    head: http::request::Parts,
+    body: Bytes,
+    env: &H2Env,
+    remote: Option<SocketAddr>,
+) -> Response {
+    let table = env.table.load_full();
+    let info = ServeInfo {
+        engine: env.engine,
+        dispatch: Dispatch::Inline,
+        remote,
+    };
+    let mut resp = Response::new();
+    let headers = header_list(&head);
+    let parts = request_parts(&head, &headers, &body);
+    let needs = answer(parts, &table, info, &mut resp, Mode::Arbiter);
+    drop(headers);
+    if needs == Some(Needs::Blocking) {
+        let blocking_table = table.clone();
+        let turn = actix_rt::task::spawn_blocking(move || {
+            let headers = header_list(&head);
+            let parts = request_parts(&head, &headers, &body);
+            let needs = answer(parts, &blocking_table, info, &mut resp, Mode::Blocking);
+            drop(headers);
+            (head, body, resp, needs)
+        })
+        .await;
+        match turn {
+            // A route that became a future handler meanwhile is awaited.
+            Ok((h, b, r, n)) => {
+                return match n {
+                    None => r,
+                    Some(_) => run_future(h, b, &table, info, r).await,
+                }
+            }
+            Err(_) => {
+                tracing::error!("blocking handler turn failed; answering 500");
+                let mut r = Response::new();
+                r.set_error(&HttpError::internal());
+                return r;
+            }
+        }
+    }
+    match needs {
+        None => resp,
+        Some(Needs::Future) => run_future(head, body, &table, info, resp).await,
+        Some(other) => {
+            tracing::error!(?other, "an h2 stream cannot be stopped for this");
+            resp.set_error(&HttpError::internal());
+            resp
+        }
+    }
+}
+
+/// Awaits a future handler.
+async fn run_future(
+    head: http::request::Parts,
+    body: Bytes,
+    table: &crate::router::RouteTable,
+    info: ServeInfo,
+    mut resp: Response,
+) -> Response {
+    let headers = header_list(&head);
+    answer_future(
+        request_parts(&head, &headers, &body),
+        table,
+        info,
+        &mut resp,
+    )
+    .await;
+    resp
+}
+
+/// Sends the response: HEADERS, then DATA per body piece.
+async fn send(respond: &mut SendResponse<Bytes>, resp: &Response, head_request: bool, env: &H2Env) {
+    let head = {
+        let mut date = env.date.borrow_mut();
+        date.update(SystemTime::now());
+        response_head(resp, date.as_bytes())
+    };
+    let body = sends_body(resp, head_request);
+    let Ok(mut stream) = respond.send_response(head, !body) else {
+        return;
+    };
+    if !body {
+        return;
+    }
+    let mut pieces = body_pieces(resp).peekable();
+    while let Some(piece) = pieces.next() {
+        let last = pieces.peek().is_none();
+        let piece = Bytes::copy_from_slice(piece);
+        if !send_data(&mut stream, piece, last, env.cfg.write_timeout).await {
+            stream.send_reset(h2::Reason::CANCEL);
+            return;
+        }
+    }
+}
+
+/// Sends one body piece as the client's window allows (one DATA frame when
+/// it fits); false when the stream is gone or the client opened no window
+/// for `patience`.
+async fn send_data(
+    stream: &mut SendStream<Bytes>,
+    mut data: Bytes,
+    end: bool,
+    patience: Duration,
+) -> bool {
+    while !data.is_empty() {
+        stream.reserve_capacity(data.len());
+        let granted = match timeout(patience, poll_fn(|cx| stream.poll_capacity(cx))).await {
+            Ok(Some(Ok(n))) => n,
+            _ => return false,
+        };
+        if granted == 0 {
+            continue;
+        }
+        let piece = data.split_to(granted.min(data.len()));
+        if stream.send_data(piece, end && data.is_empty()).is_err() {
+            return false;
+        }
+    }
+    true
+}

@@ -1,0 +1,128 @@
+//! One std-engine connection: protocol detection from the first bytes (per
+//! `--protocol`), then HTTP/1.1 through the shared connection task (switching
+//! to h2c on `Upgrade: h2c` under `auto`) or h2c through `conn::h2`.
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::time::timeout_at;
+
+use crate::config::Protocol;
+use crate::conn::h2::{serve_h2, serve_upgraded, H2Env};
+use crate::conn::{InBuf, OutBuf};
+use crate::dispatch::{serve_h1, Served, Serving};
+use crate::proto::detect::{detect, Detected};
+use crate::router::Dispatch;
+
+/// Read size while detecting.
+const READ_CHUNK: usize = 4096;
+
+/// What every connection of a worker shares.
+pub(super) struct ConnEnv {
+    /// Protocols accepted.
+    pub(super) protocol: Protocol,
+    /// Table, settings, counters (shared with h2 streams).
+    pub(super) h2: Rc<H2Env>,
+}
+
+/// The protocol a connection speaks.
+enum Speaks {
+    /// HTTP/1.x, with the bytes read so far.
+    H1(InBuf),
+    /// h2c prior knowledge, with the bytes read so far (preface first).
+    H2(InBuf),
+}
+
+/// Serves one accepted connection until it closes.
+pub(super) async fn serve_conn(
+    stream: TcpStream,
+    remote: SocketAddr,
+    env: &ConnEnv,
+    mut stop: watch::Receiver<Option<Instant>>,
+) {
+    let h2 = &env.h2;
+    let mut stream = stream;
+    let speaks = match env.protocol {
+        Protocol::Http1 => Some(Speaks::H1(InBuf::default())),
+        Protocol::Auto | Protocol::H2c => first_bytes(&mut stream, env, &mut stop).await,
+    };
+    match speaks {
+        None => {
+            let _ = stream.shutdown().await;
+        }
+        Some(Speaks::H2(input)) => {
+            let prefix = Bytes::copy_from_slice(input.filled());
+            serve_h2(stream, prefix, Some(remote), h2.clone(), stop).await;
+        }
+        Some(Speaks::H1(input)) => {
+            let with = Serving {
+                table: &h2.table,
+                cfg: h2.cfg,
+                engine: h2.engine,
+                arbiter_dispatch: Dispatch::Inline,
+                tally: &*h2.tally,
+                h2c_upgrade: env.protocol == Protocol::Auto,
+            };
+            let served = serve_h1(
+                stream,
+                Some(remote),
+                input,
+                OutBuf::default(),
+                &with,
+                &mut stop,
+            )
+            .await;
+            if let Served::Upgraded {
+                stream,
+                rest,
+                request,
+            } = served
+            {
+                serve_upgraded(stream, rest, *request, Some(remote), h2.clone(), stop).await;
+            }
+        }
+    }
+    h2.tally.closed();
+}
+
+/// Reads until the first bytes tell the protocol (within the header
+/// timeout); none when they fit no accepted protocol, never came, or the
+/// worker is shutting down (nothing is in flight yet).
+async fn first_bytes(
+    stream: &mut TcpStream,
+    env: &ConnEnv,
+    stop: &mut watch::Receiver<Option<Instant>>,
+) -> Option<Speaks> {
+    let until = tokio::time::Instant::from_std(Instant::now() + env.h2.cfg.header_timeout);
+    let mut input = InBuf::default();
+    loop {
+        match detect(input.filled()) {
+            Detected::H2 => return Some(Speaks::H2(input)),
+            Detected::H1 if env.protocol == Protocol::Auto => return Some(Speaks::H1(input)),
+            Detected::H1 | Detected::Unknown => return None,
+            Detected::NeedMore => {}
+        }
+        if stop.borrow().is_some() {
+            return None;
+        }
+        tokio::select! {
+            read = timeout_at(until, stream.read(input.spare(READ_CHUNK))) => match read {
+                Ok(Ok(n)) if n > 0 => {
+                    input.commit(n);
+                    env.h2.tally.read(n as u64);
+                }
+                _ => return None,
+            },
+            changed = stop.changed() => {
+                if changed.is_err() {
+                    return None;
+                }
+            }
+        }
+    }
+}

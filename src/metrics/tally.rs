@@ -1,0 +1,73 @@
+//! `Tally`: where a connection task reports its traffic, so one task body
+//! serves both a dispatch actor (shared atomic counters) and a std-engine
+//! worker (its own single-writer counters).
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use super::{SharedCounters, WorkerCounters};
+
+/// A sink for a connection's counts.
+pub trait Tally {
+    /// A connection started being served here.
+    fn opened(&self);
+    /// A connection served here closed.
+    fn closed(&self);
+    /// `n` bytes were read.
+    fn read(&self, n: u64);
+    /// `n` bytes were written.
+    fn wrote(&self, n: u64);
+    /// `requests` were answered, `errors` of them with a 5xx or a protocol
+    /// error, in about `took` each.
+    fn answered(&self, requests: u64, errors: u64, took: Duration);
+}
+
+impl Tally for SharedCounters {
+    fn opened(&self) {
+        self.active.fetch_add(1, Relaxed);
+    }
+
+    fn closed(&self) {
+        self.active.fetch_sub(1, Relaxed);
+        self.closes.fetch_add(1, Relaxed);
+    }
+
+    fn read(&self, n: u64) {
+        self.bytes_in.fetch_add(n, Relaxed);
+    }
+
+    fn wrote(&self, n: u64) {
+        self.bytes_out.fetch_add(n, Relaxed);
+    }
+
+    fn answered(&self, requests: u64, errors: u64, _took: Duration) {
+        self.requests.fetch_add(requests, Relaxed);
+        self.errors.fetch_add(errors, Relaxed);
+    }
+}
+
+/// Only the worker's own thread may report here (single-writer counters):
+/// the std engine runs every task of a connection on its worker's arbiter.
+impl Tally for WorkerCounters {
+    fn opened(&self) {
+        // Open connections are accepts minus closes; the accept counted it.
+    }
+
+    fn closed(&self) {
+        self.closes.add(1);
+    }
+
+    fn read(&self, n: u64) {
+        self.bytes_in.add(n);
+    }
+
+    fn wrote(&self, n: u64) {
+        self.bytes_out.add(n);
+    }
+
+    fn answered(&self, requests: u64, errors: u64, took: Duration) {
+        self.requests.add(requests);
+        self.errors.add(errors);
+        self.record_latency(requests, took);
+    }
+}

@@ -1,0 +1,235 @@
+//! Shared by the std-engine and h2c wire tests: the conformance app as a
+//! child process (killed on drop), and small h2 client helpers.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use h2::client::SendRequest;
+use tokio::net::TcpStream;
+
+/// The conformance example binary, next to this test's executable
+/// (`target/<profile>/deps/..` → `target/<profile>/examples/conformance`).
+///
+/// `cargo test` builds examples; `cargo test --test NAME` does not, so the
+/// binary is built here when missing, and refused when it is older than the
+/// library it was built from (it would test stale code).
+fn conformance_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let bin = profile_dir.join("examples").join("conformance");
+    if !bin.exists() {
+        let target_dir = profile_dir.parent().expect("target dir");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--example", "conformance", "--target-dir"])
+            .arg(target_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo to build the conformance example");
+        assert!(status.success(), "building the conformance example failed");
+    }
+    let built = modified(&bin);
+    let newest_lib = std::fs::read_dir(profile_dir.join("deps"))
+        .expect("deps dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.starts_with("libswitchyard-") && name.ends_with(".rlib")
+        })
+        .map(|p| modified(&p))
+        .max();
+    if let Some(lib) = newest_lib {
+        assert!(
+            built >= lib,
+            "{} is older than the library: run `cargo build --example conformance` \
+             (or plain `cargo test`, which builds examples) first",
+            bin.display()
+        );
+    }
+    bin
+}
+
+/// A file's modification time.
+fn modified(path: &std::path::Path) -> std::time::SystemTime {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .expect("file modification time")
+}
+
+/// A running conformance app.
+pub struct App {
+    /// The child process.
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+impl App {
+    /// Starts the app on the std engine with two workers and `extra` flags.
+    pub fn std(extra: &[&str]) -> App {
+        let mut args = vec!["--addr", "127.0.0.1:0", "--engine", "std", "--workers", "2"];
+        args.extend_from_slice(extra);
+        App::start(&args)
+    }
+
+    /// Starts the app with exactly `args`; panics unless it reports its address.
+    pub fn start(args: &[&str]) -> App {
+        let mut child = Command::new(conformance_binary())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn the conformance app");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the listening line");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .parse()
+            .expect("a socket address");
+        App { child, addr }
+    }
+
+    /// Runs the app with `args` expecting it to refuse to start; returns its
+    /// exit status and standard error.
+    pub fn refuses(args: &[&str]) -> (ExitStatus, String) {
+        let out = Command::new(conformance_binary())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the conformance app");
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit, at most `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        let until = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(Instant::now() < until, "the app did not exit in {limit:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_none()
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An h2 (prior knowledge) client connection to `addr`; the connection is
+/// driven by a spawned task.
+pub async fn h2_client(addr: SocketAddr) -> SendRequest<Bytes> {
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    let (client, conn) = h2::client::handshake(tcp).await.expect("h2 handshake");
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    client
+}
+
+/// A response with its whole body.
+pub struct Answer {
+    /// Status and headers.
+    pub head: http::response::Parts,
+    /// The body.
+    pub body: Bytes,
+    /// DATA frames received (non-empty ones).
+    pub frames: usize,
+}
+
+impl Answer {
+    /// A header value as text.
+    pub fn header(&self, name: &str) -> &str {
+        self.head
+            .headers
+            .get(name)
+            .map(|v| v.to_str().expect("ascii header"))
+            .unwrap_or("")
+    }
+}
+
+/// Sends one request and reads the whole response.
+pub async fn fetch(
+    client: &mut SendRequest<Bytes>,
+    method: &str,
+    path: &str,
+    body: Option<Bytes>,
+) -> Result<Answer, h2::Error> {
+    let req = http::Request::builder()
+        .method(method)
+        .uri(format!("http://localhost{path}"))
+        .body(())
+        .expect("request");
+    let mut ready = client.clone().ready().await?;
+    let (resp, mut stream) = ready.send_request(req, body.is_none())?;
+    if let Some(body) = body {
+        send_all(&mut stream, body).await?;
+    }
+    let (head, mut recv) = resp.await?.into_parts();
+    let mut data = Vec::new();
+    let mut frames = 0;
+    while let Some(chunk) = recv.data().await {
+        let chunk = chunk?;
+        if !chunk.is_empty() {
+            frames += 1;
+        }
+        data.extend_from_slice(&chunk);
+        let _ = recv.flow_control().release_capacity(chunk.len());
+    }
+    Ok(Answer {
+        head,
+        body: data.into(),
+        frames,
+    })
+}
+
+/// Sends a body as the server's window allows.
+async fn send_all(stream: &mut h2::SendStream<Bytes>, mut body: Bytes) -> Result<(), h2::Error> {
+    if body.is_empty() {
+        return stream.send_data(body, true);
+    }
+    while !body.is_empty() {
+        stream.reserve_capacity(body.len());
+        let n = match std::future::poll_fn(|cx| stream.poll_capacity(cx)).await {
+            Some(n) => n?,
+            None => break,
+        };
+        let piece = body.split_to(n.min(body.len()));
+        stream.send_data(piece, body.is_empty())?;
+    }
+    Ok(())
+}
