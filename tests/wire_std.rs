@@ -162,60 +162,15 @@ fn a_malformed_request_gets_400_and_the_connection_closes() {
 }
 
 #[test]
-fn garbage_first_bytes_close_the_connection_on_auto() {
+fn garbage_first_bytes_get_400_and_a_close_on_auto() {
     let app = App::std(&[]);
     let mut s = connect(&app);
-    s.write_all(b"\x16\x03\x01\x00\x05hello").unwrap();
+    s.write_all(b"\x16\x03\x01\x00\x05hello\r\n\r\n").unwrap();
     let mut rest = Vec::new();
     let _ = s.read_to_end(&mut rest);
-    assert!(rest.is_empty());
-}
-
-#[test]
-fn pause_and_resume_accept_close_and_reopen_the_listeners() {
-    use switchyard::server::ServerMsg;
-    use switchyard::{Config, EngineChoice, Router, ServerActor};
-
-    let mut router = Router::new();
-    router.get("/hello", |ctx| {
-        ctx.text("hi");
-        Ok(())
-    });
-    let config = Config {
-        addr: "127.0.0.1:0".into(),
-        engine: EngineChoice::Std,
-        workers: 2,
-        ..Config::default()
-    };
-    let handle = ServerActor::spawn(config, router).unwrap();
-    let addr = handle.local_addr();
-    let ask = Duration::from_secs(5);
-    // Answered once every worker was told; the listeners close right after.
-    handle
-        .server()
-        .ask_blocking(|reply| ServerMsg::PauseAccept { reply }, ask)
-        .unwrap()
-        .unwrap();
-    let refused = (0..100).any(|_| {
-        std::thread::sleep(Duration::from_millis(10));
-        TcpStream::connect(addr).is_err()
-    });
-    assert!(refused, "connections still accepted while paused");
-    handle
-        .server()
-        .ask_blocking(|reply| ServerMsg::ResumeAccept { reply }, ask)
-        .unwrap()
-        .unwrap();
-    let served = (0..100).any(|_| {
-        std::thread::sleep(Duration::from_millis(10));
-        let Ok(mut s) = TcpStream::connect(addr) else {
-            return false;
-        };
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut buf = Vec::new();
-        s.write_all(get("/hello").as_bytes()).is_ok()
-            && read_reply(&mut s, &mut buf).is_some_and(|r| r.body == b"hi")
-    });
-    assert!(served, "not served after resume");
-    handle.shutdown(Duration::from_secs(2)).unwrap();
+    assert!(
+        rest.starts_with(b"HTTP/1.1 400 "),
+        "{:?}",
+        String::from_utf8_lossy(&rest)
+    );
 }

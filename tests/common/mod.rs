@@ -24,26 +24,34 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// }
 /// ```
 ///
-/// expands to `mod hello_answers { fn epoll() { body("epoll") } ... }`.
+/// expands to `mod hello_answers { fn epoll() { body("epoll") } ... }`, one
+/// function per engine. A file whose behaviour exists on some engines only
+/// names them first: `for_each_engine! { engines(epoll = "epoll"); fn ... }`.
 /// Attributes before `fn` (such as `#[ignore = "why"]`) apply to every engine.
 macro_rules! for_each_engine {
-    ($( $(#[$attr:meta])* fn $name:ident($engine:ident) $body:block )*) => {
+    (
+        engines $engines:tt;
+        $( $(#[$attr:meta])* fn $name:ident($e:ident) $body:block )*
+    ) => {
         $(
             mod $name {
                 #[allow(unused_imports)]
                 use super::*;
 
-                fn body($engine: &str) $body
+                fn body($e: &str) $body
 
-                engine_tests!(body; [$(#[$attr])*]; epoll = "epoll");
+                engine_tests!(body; [$(#[$attr])*]; $engines);
             }
         )*
+    };
+    ($($rest:tt)*) => {
+        for_each_engine! { engines(epoll = "epoll", std = "std"); $($rest)* }
     };
 }
 
 /// One `#[test] fn` per `ident = "engine name"` pair, each calling `$body`.
 macro_rules! engine_tests {
-    ($body:ident; $attrs:tt; $($fn_name:ident = $engine:literal),+) => {
+    ($body:ident; $attrs:tt; ($($fn_name:ident = $engine:literal),+)) => {
         $( engine_test!($body; $attrs; $fn_name = $engine); )+
     };
 }

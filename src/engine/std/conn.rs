@@ -104,7 +104,8 @@ async fn first_bytes(
         match detect(input.filled()) {
             Detected::H2 => return Some(Speaks::H2(input)),
             Detected::H1 if env.protocol == Protocol::Auto => return Some(Speaks::H1(input)),
-            Detected::H1 | Detected::Unknown => return None,
+            // h2c only: the preface or nothing.
+            Detected::H1 => return None,
             Detected::NeedMore => {}
         }
         if stop.borrow().is_some() {
