@@ -56,13 +56,20 @@ SERVER_PID=
 # output is redirected to.
 exec 3>&1
 
-# Prints a command exactly as run (shell-quoted), records it, then runs it.
-run() {
+# Prints a command exactly as it is about to run (shell-quoted) and records
+# it for the report. Background commands call it, then start the command
+# themselves, so that $! is the command's own PID.
+show() {
   local line
   printf -v line '%q ' "$@"
   line=${line% }
   echo "\$ $line" >&3
   echo "$line" >>"$CMDS"
+}
+
+# Shows a command, then runs it in the foreground.
+run() {
+  show "$@"
   "$@"
 }
 
@@ -150,6 +157,10 @@ port_of() {
 start_server() {
   local name=$1 scenario=$2 port
   port=$(port_of "$name")
+  if (: <"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port is already taken by another process; $name not started"
+    return 1
+  fi
   local log=$WORK/$name.out
   local cmd
   case $name in
@@ -162,7 +173,8 @@ start_server() {
     hyper) cmd=("$PEER_BIN/peer-hyper" --addr "127.0.0.1:$port" --workers 1) ;;
     may_minihttp) cmd=("$PEER_BIN/peer-may" --addr "127.0.0.1:$port" --workers 1) ;;
   esac
-  run taskset -c "$SERVER_CPU" "${cmd[@]}" >"$log" 2>"$WORK/$name.err" &
+  show taskset -c "$SERVER_CPU" "${cmd[@]}"
+  taskset -c "$SERVER_CPU" "${cmd[@]}" >"$log" 2>"$WORK/$name.err" &
   SERVER_PID=$!
   local i
   for ((i = 0; i < 200; i++)); do
@@ -294,9 +306,11 @@ measure() {
       ;;
     mixed)
       t0=$(cpu_ticks "$SERVER_PID")
-      run taskset -c "$CLIENT_CPU" wrk -t1 -c32 -d"$DURATION" --latency "$base/hello" >"$out" &
+      show taskset -c "$CLIENT_CPU" wrk -t1 -c32 -d"$DURATION" --latency "$base/hello"
+      taskset -c "$CLIENT_CPU" wrk -t1 -c32 -d"$DURATION" --latency "$base/hello" >"$out" &
       local hello_pid=$!
-      run taskset -c "$CLIENT_CPU" wrk -t1 -c32 -d"$DURATION" --latency "$base/async/sleep?ms=5" >"$out.sleep" &
+      show taskset -c "$CLIENT_CPU" wrk -t1 -c32 -d"$DURATION" --latency "$base/async/sleep?ms=5"
+      taskset -c "$CLIENT_CPU" wrk -t1 -c32 -d"$DURATION" --latency "$base/async/sleep?ms=5" >"$out.sleep" &
       local sleep_pid=$!
       wait "$hello_pid" || true
       wait "$sleep_pid" || true
@@ -323,7 +337,8 @@ measure_idle() {
   sleep 0.5
   before=$(rss_kib "$SERVER_PID")
   local out=$WORK/idle-$name
-  run taskset -c "$CLIENT_CPU" "$PEER_BIN/idle-conns" --addr "127.0.0.1:$port" --conns "$IDLE_CONNS" --hold-secs 60 >"$out" &
+  show taskset -c "$CLIENT_CPU" "$PEER_BIN/idle-conns" --addr "127.0.0.1:$port" --conns "$IDLE_CONNS" --hold-secs 60
+  taskset -c "$CLIENT_CPU" "$PEER_BIN/idle-conns" --addr "127.0.0.1:$port" --conns "$IDLE_CONNS" --hold-secs 60 >"$out" &
   local client=$!
   local i
   for ((i = 0; i < 1200; i++)); do
