@@ -427,8 +427,11 @@ throughput_table() {
         ratio = (best[k[1]] > 0) ? sprintf("%.2f", med[key] / best[k[1]]) : "-"
         notes = extra[key]
         if (errs[key] > 0) notes = notes (notes == "" ? "" : "; ") errs[key] " errors"
-        printf "| %s | %s | %.0f | %.0f | %.2f | %.2f | %s | %s |\n", k[1], k[2], med[key],
-          median(eff[key]), median(p50[key]), median(p99[key]), ratio, notes
+        # wrk fills its latency histogram wrongly under pipelining (0.00us
+        # percentiles): no latency is reported for that scenario.
+        lat = (k[1] == "pipelined") ? "n/a | n/a" : sprintf("%.2f | %.2f", median(p50[key]), median(p99[key]))
+        printf "| %s | %s | %.0f | %.0f | %s | %s | %s |\n", k[1], k[2], med[key],
+          median(eff[key]), lat, ratio, notes
       }
     }' "$RAW"
 }
@@ -457,8 +460,8 @@ report() {
   echo "- switchyard: conformance app, \`--engine epoll --workers 1\` (h2c: \`--engine std\`)"
   echo "- req/s and latency are medians over the rounds; efficiency is requests answered per second of" \
     "server CPU (utime + stime from /proc/PID/stat over the measured window); \"vs best peer\" divides" \
-    "a server's median req/s by the best non-switchyard server's in the same scenario. Pipelined" \
-    "latency is per response, measured from its batch's write. Mixed: /hello's req/s and latency while" \
+    "a server's median req/s by the best non-switchyard server's in the same scenario. wrk reports" \
+    "no usable latency percentiles under pipelining, so that scenario has none. Mixed: /hello's req/s and latency while" \
     "32 other connections hit a route that blocks 5 ms; efficiency counts both routes' requests."
   if [[ -s $NOTES ]]; then
     echo
