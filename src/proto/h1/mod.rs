@@ -12,6 +12,8 @@
 //! per-connection state machine, `encode` and `date` write responses,
 //! `error` says why a request was refused.
 
+use std::mem::MaybeUninit;
+
 mod chunked;
 mod conn;
 mod date;
@@ -33,12 +35,14 @@ pub use parse::{Framing, Head};
 /// bound of [`Limits::max_headers`].
 pub const MAX_HEADERS: usize = 100;
 
-/// The caller-owned (stack) array the header fields of a head are parsed into.
-pub type HeaderArray<'b> = [httparse::Header<'b>; MAX_HEADERS];
+/// The caller-owned (stack) array the header fields of a head are parsed
+/// into. Left uninitialised: the parser writes the fields it finds and hands
+/// back only those, so a request does not pay for clearing 100 slots.
+pub type HeaderArray<'b> = [MaybeUninit<httparse::Header<'b>>; MAX_HEADERS];
 
-/// A fresh header array.
+/// A fresh header array (no memory is written).
 pub fn empty_headers<'b>() -> HeaderArray<'b> {
-    [httparse::EMPTY_HEADER; MAX_HEADERS]
+    [const { MaybeUninit::uninit() }; MAX_HEADERS]
 }
 
 /// Size limits for one connection's requests; exceeding one is an error

@@ -1,6 +1,7 @@
 //! Parses a complete request head into a [`Head`] and decides its framing,
 //! keep-alive and `Expect` semantics (RFC 9112 §3, §6; RFC 9110 §7.2, §10.1.1).
 
+use std::mem::MaybeUninit;
 use super::error::{H1Error, Kind};
 use super::scan::HeadBounds;
 use super::Limits;
@@ -66,13 +67,13 @@ impl<'b> Head<'b> {
 pub(crate) fn parse_head<'b>(
     buf: &'b [u8],
     bounds: HeadBounds,
-    headers: &'b mut [httparse::Header<'b>],
+    headers: &'b mut [MaybeUninit<httparse::Header<'b>>],
     limits: &Limits,
 ) -> Result<Head<'b>, H1Error> {
     let raw = &buf[bounds.start..bounds.end];
     let max = limits.max_headers.min(headers.len());
-    let mut req = httparse::Request::new(&mut headers[..max]);
-    match req.parse(raw) {
+    let mut req = httparse::Request::new(&mut []);
+    match req.parse_with_uninit_headers(raw, &mut headers[..max]) {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => return Err(H1Error::new(Kind::BadHeader)),
         Err(e) => return Err(H1Error::new(error_kind(e, raw))),

@@ -56,10 +56,7 @@ pub(crate) struct HeadBounds {
 
 /// The offset of the first LF at or after `from`.
 fn find_lf(buf: &[u8], from: usize) -> Option<usize> {
-    buf.get(from..)?
-        .iter()
-        .position(|&b| b == b'\n')
-        .map(|i| from + i)
+    memchr::memchr(b'\n', buf.get(from..)?).map(|i| from + i)
 }
 
 impl HeadScan {
