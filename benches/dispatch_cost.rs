@@ -61,7 +61,9 @@ fn start(router: Router) -> ServerHandle {
 /// CPU seconds this process has used.
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else { return 0.0 };
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+        return 0.0;
+    };
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     (ticks(11) + ticks(12)) / 100.0
@@ -115,11 +117,20 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    if Command::new("wrk").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
+    if Command::new("wrk")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_err()
+    {
         println!("wrk is not installed (apt-get install wrk); nothing measured");
         return;
     }
-    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
     let duration = std::env::var("DURATION").unwrap_or_else(|_| "5s".into());
     let pure = start(pure_sync());
     let mixed = start(with_async());
@@ -141,7 +152,10 @@ fn main() {
         let close = ["-t1", "-c16", "-H", "Connection: close", "-d", &duration];
         sync_conn.push(wrk(&[&close[..], &[url(&mixed, "/hello").as_str()]].concat()).rps);
         async_conn.push(wrk(&[&close[..], &[url(&mixed, "/async/hello").as_str()]].concat()).rps);
-        for (route, out) in [("/async/sleep?ms=100", &mut p99_async), ("/sync/sleep?ms=100", &mut p99_sync)] {
+        for (route, out) in [
+            ("/async/sleep?ms=100", &mut p99_async),
+            ("/sync/sleep?ms=100", &mut p99_sync),
+        ] {
             let load_url = url(&mixed, route);
             let mut load = Command::new("taskset")
                 .args(["-c", "1", "wrk", "-t1", "-c16", "-d", &duration, &load_url])
@@ -156,7 +170,11 @@ fn main() {
     }
     println!("| measurement | pure-sync server | server with async routes |");
     println!("|---|---|---|");
-    println!("| /hello req/s (wrk -t1 -c64) | {:.0} | {:.0} |", median(rps[0].clone()), median(rps[1].clone()));
+    println!(
+        "| /hello req/s (wrk -t1 -c64) | {:.0} | {:.0} |",
+        median(rps[0].clone()),
+        median(rps[1].clone())
+    );
     println!(
         "| /hello req per server CPU-second | {:.0} | {:.0} |",
         median(eff[0].clone()),
@@ -165,13 +183,27 @@ fn main() {
     println!();
     println!("| new connection per request (wrk -c16, Connection: close) | conn/s |");
     println!("|---|---|");
-    println!("| GET /hello (sync, stays on the worker) | {:.0} |", median(sync_conn));
-    println!("| GET /async/hello (promoted to a dispatch actor) | {:.0} |", median(async_conn));
+    println!(
+        "| GET /hello (sync, stays on the worker) | {:.0} |",
+        median(sync_conn)
+    );
+    println!(
+        "| GET /async/hello (promoted to a dispatch actor) | {:.0} |",
+        median(async_conn)
+    );
     println!();
-    println!("| /hello p99 (wrk -c16, 3 s) while 16 connections hit a 100 ms blocking route | p99 ms |");
+    println!(
+        "| /hello p99 (wrk -c16, 3 s) while 16 connections hit a 100 ms blocking route | p99 ms |"
+    );
     println!("|---|---|");
-    println!("| blocking route is async (/async/sleep) | {:.2} |", median(p99_async));
-    println!("| blocking route is sync (/sync/sleep): it blocks the worker | {:.2} |", median(p99_sync));
+    println!(
+        "| blocking route is async (/async/sleep) | {:.2} |",
+        median(p99_async)
+    );
+    println!(
+        "| blocking route is sync (/sync/sleep): it blocks the worker | {:.2} |",
+        median(p99_sync)
+    );
     let grace = Duration::from_secs(2);
     let _ = pure.shutdown(grace);
     let _ = mixed.shutdown(grace);

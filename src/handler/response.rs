@@ -43,14 +43,28 @@ impl Default for Response {
 
 /// Headers the protocol layer writes itself.
 fn is_framing(name: &str) -> bool {
-    ["content-length", "transfer-encoding", "connection"]
-        .iter()
-        .any(|f| f.eq_ignore_ascii_case(name))
+    // Lengths first: most names are rejected without a comparison.
+    match name.len() {
+        14 => name.eq_ignore_ascii_case("content-length"),
+        17 => name.eq_ignore_ascii_case("transfer-encoding"),
+        10 => name.eq_ignore_ascii_case("connection"),
+        _ => false,
+    }
 }
 
-/// Strips the bytes that would let a header value or name break framing.
-fn is_forbidden(b: u8) -> bool {
-    matches!(b, b'\r' | b'\n' | 0)
+/// Appends `bytes` without CR, LF and NUL, which would let a header name or
+/// value break framing (the common, clean case is one copy).
+fn push_clean(out: &mut Vec<u8>, bytes: &[u8]) {
+    if memchr::memchr3(b'\r', b'\n', 0, bytes).is_none() {
+        out.extend_from_slice(bytes);
+    } else {
+        out.extend(
+            bytes
+                .iter()
+                .copied()
+                .filter(|b| !matches!(b, b'\r' | b'\n' | 0)),
+        );
+    }
 }
 
 impl Response {
@@ -117,11 +131,10 @@ impl Response {
             tracing::debug!(name, "framing header set by a handler ignored");
             return self;
         }
-        self.headers
-            .extend(name.bytes().filter(|&b| !is_forbidden(b)));
+        self.headers.reserve(name.len() + value.len() + 4);
+        push_clean(&mut self.headers, name.as_bytes());
         self.headers.extend_from_slice(b": ");
-        self.headers
-            .extend(value.iter().copied().filter(|&b| !is_forbidden(b)));
+        push_clean(&mut self.headers, value);
         self.headers.extend_from_slice(b"\r\n");
         self.written = true;
         self
@@ -269,5 +282,28 @@ impl Response {
         let mut r = Self::new();
         r.json(value)?;
         Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values_cannot_split_the_head() {
+        let mut r = Response::new();
+        r.header("x-a", "ok");
+        r.header("x-b\r\n", "evil\r\nset-cookie: x=1\0");
+        assert_eq!(r.header_block(), b"x-a: ok\r\nx-b: evilset-cookie: x=1\r\n");
+    }
+
+    #[test]
+    fn framing_headers_are_left_to_the_protocol_layer() {
+        let mut r = Response::new();
+        r.header("Content-Length", "5");
+        r.header("transfer-encoding", "chunked");
+        r.header("CONNECTION", "close");
+        r.header("content-type", "text/plain");
+        assert_eq!(r.header_block(), b"content-type: text/plain\r\n");
     }
 }

@@ -56,9 +56,11 @@ impl RouteTable {
         let mut names = HashMap::new();
         for def in &router.defs {
             let id = RouteId::try_from(routes.len()).expect("fewer than 2^32 routes");
-            trees
-                .get_or_insert(&def.method)
-                .insert(def.pattern.segments(), id);
+            trees.get_or_insert(&def.method).insert_root(
+                def.pattern.text(),
+                def.pattern.segments(),
+                id,
+            );
             if let Some(name) = &def.name {
                 names.insert(name.clone(), id);
             }

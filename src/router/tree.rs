@@ -9,6 +9,8 @@
 //! depth-first; each node is visited at most once per lookup, since a node's
 //! depth fixes the path segment it is compared against.
 
+use std::collections::HashMap;
+
 use super::pattern::Segment;
 use super::Params;
 
@@ -26,9 +28,22 @@ pub(crate) struct Node {
     catch_all: Option<RouteId>,
     /// The route whose pattern ends exactly here.
     route: Option<RouteId>,
+    /// On a root only: every fully static pattern, hashed, looked up with the
+    /// whole path before any segment is walked (a static route wins over
+    /// params and catch-alls anyway, so an exact hit is the answer).
+    exact: HashMap<Box<str>, RouteId, foldhash::fast::RandomState>,
 }
 
 impl Node {
+    /// Adds `route` for `pattern` to this root: to the exact-path index when
+    /// every segment is static, and to the tree.
+    pub(crate) fn insert_root(&mut self, pattern: &str, segments: &[Segment], route: RouteId) {
+        if segments.iter().all(|s| matches!(s, Segment::Static(_))) {
+            self.exact.insert(pattern.into(), route);
+        }
+        self.insert(segments, route);
+    }
+
     /// Adds `route` under `segments`, replacing whatever route had the same
     /// shape.
     pub(crate) fn insert(&mut self, segments: &[Segment], route: RouteId) {
@@ -63,6 +78,9 @@ impl Node {
     /// nothing.
     pub(crate) fn find(&self, path: &str, params: &mut Params) -> Option<RouteId> {
         params.clear();
+        if let Some(&route) = self.exact.get(path) {
+            return Some(route);
+        }
         let bytes = path.as_bytes();
         if bytes.first() != Some(&b'/') {
             return None;

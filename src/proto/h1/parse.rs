@@ -1,11 +1,11 @@
 //! Parses a complete request head into a [`Head`] and decides its framing,
 //! keep-alive and `Expect` semantics (RFC 9112 §3, §6; RFC 9110 §7.2, §10.1.1).
 
-use std::mem::MaybeUninit;
 use super::error::{H1Error, Kind};
 use super::scan::HeadBounds;
 use super::Limits;
 use crate::proto::Version;
+use std::mem::MaybeUninit;
 
 /// How the request's body is delimited (RFC 9112 §6.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
