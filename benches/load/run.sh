@@ -64,7 +64,8 @@ show() {
   printf -v line '%q ' "$@"
   line=${line% }
   echo "\$ $line" >&3
-  echo "$line" >>"$CMDS"
+  # The report names paths from the repository's root, wherever it is checked out.
+  echo "${line//$ROOT\//}" >>"$CMDS"
 }
 
 # Shows a command, then runs it in the foreground.
