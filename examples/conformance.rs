@@ -75,6 +75,13 @@ fn main() {
         ..Config::default()
     };
     let grace = config.shutdown_grace;
+    let signals = match switchyard::server::Signals::new() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("conformance: cannot listen for signals: {e}");
+            std::process::exit(2);
+        }
+    };
     let handle = match ServerActor::spawn(config, routes()) {
         Ok(h) => h,
         Err(e) => {
@@ -87,7 +94,7 @@ fn main() {
     let _ = writeln!(out, "listening on {}", handle.local_addr());
     let _ = out.flush();
     drop(out);
-    if let Err(e) = switchyard::server::wait_for_signal() {
+    if let Err(e) = signals.wait() {
         eprintln!("conformance: signal handling failed: {e}");
     }
     if let Err(e) = handle.shutdown(grace) {

@@ -73,24 +73,56 @@ impl Server {
     /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
     pub fn run(self) -> io::Result<()> {
         let grace = self.config.shutdown_grace;
+        // Signal handling is set up before the server starts, so a process
+        // that is serving can always be stopped gracefully.
+        let signals = Signals::new()?;
         let handle = self.start()?;
-        wait_for_signal()?;
+        signals.wait()?;
         tracing::info!("signal received; shutting down");
         handle.shutdown(grace).map_err(io::Error::other)
     }
 }
 
-/// Blocks until SIGINT or SIGTERM.
-pub fn wait_for_signal() -> io::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
+/// SIGINT and SIGTERM, listened for from the moment this is built.
+pub struct Signals {
+    /// The runtime that receives the signals.
+    rt: tokio::runtime::Runtime,
+    /// SIGINT.
+    interrupt: tokio::signal::unix::Signal,
+    /// SIGTERM.
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Starts listening (needs a few descriptors: set it up before the
+    /// process may run out of them).
+    pub fn new() -> io::Result<Self> {
         use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate())?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r,
-            _ = term.recv() => Ok(()),
-        }
-    })
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (interrupt, terminate) = {
+            let _guard = rt.enter();
+            (
+                signal(SignalKind::interrupt())?,
+                signal(SignalKind::terminate())?,
+            )
+        };
+        Ok(Signals {
+            rt,
+            interrupt,
+            terminate,
+        })
+    }
+
+    /// Blocks until SIGINT or SIGTERM arrives.
+    pub fn wait(mut self) -> io::Result<()> {
+        self.rt.block_on(async {
+            tokio::select! {
+                _ = self.interrupt.recv() => {}
+                _ = self.terminate.recv() => {}
+            }
+        });
+        Ok(())
+    }
 }

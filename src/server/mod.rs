@@ -15,7 +15,7 @@ use std::time::Duration;
 use switchyard_actors::{spawn_on, Addr, AskError, SpawnOptions};
 
 pub use actor::ServerActor;
-pub use builder::{wait_for_signal, Server};
+pub use builder::{Server, Signals};
 pub use messages::{EngineInfo, MetricsMsg, RouteSpec, ServerMsg};
 pub use metrics_actor::MetricsActor;
 
