@@ -27,13 +27,6 @@ impl InBuf {
         }
     }
 
-    /// A buffer holding a copy of `bytes`.
-    pub fn from_slice(bytes: &[u8]) -> Self {
-        let mut buf = Self::with_capacity(bytes.len().max(4096));
-        buf.extend(bytes);
-        buf
-    }
-
     /// The unconsumed bytes.
     pub fn filled(&self) -> &[u8] {
         &self.data[self.start..self.end]
@@ -203,9 +196,16 @@ impl BufPool {
             .unwrap_or_else(|| OutBuf::with_capacity(self.size))
     }
 
+    /// Whether a buffer of `capacity` is worth keeping: not smaller than a
+    /// fresh one (an empty placeholder would cost an allocation on its next
+    /// use) and not so large that it pins memory.
+    fn keeps(&self, capacity: usize) -> bool {
+        (self.size..=self.keep_max).contains(&capacity)
+    }
+
     /// Returns an input buffer (its contents are discarded).
     pub fn put_input(&mut self, mut buf: InBuf) {
-        if buf.capacity() <= self.keep_max && self.inputs.len() < self.max_free {
+        if self.keeps(buf.capacity()) && self.inputs.len() < self.max_free {
             buf.clear();
             self.inputs.push(buf);
         }
@@ -213,7 +213,7 @@ impl BufPool {
 
     /// Returns an output buffer (its contents are discarded).
     pub fn put_output(&mut self, mut buf: OutBuf) {
-        if buf.capacity() <= self.keep_max && self.outputs.len() < self.max_free {
+        if self.keeps(buf.capacity()) && self.outputs.len() < self.max_free {
             buf.clear();
             self.outputs.push(buf);
         }
@@ -246,6 +246,15 @@ mod tests {
         o.advance(6);
         assert!(o.is_empty());
         assert!(o.vec().is_empty());
+    }
+
+    #[test]
+    fn pool_never_keeps_empty_placeholders() {
+        let mut p = BufPool::new(16);
+        p.put_input(InBuf::default());
+        p.put_output(OutBuf::default());
+        assert_eq!(p.input().capacity(), 16);
+        assert_eq!(p.output().capacity(), 16);
     }
 
     #[test]

@@ -20,6 +20,16 @@ pub enum DeadlineKind {
     Write,
 }
 
+/// What an event did, as far as deadlines care.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Response bytes went out (a write deadline is renewed).
+    pub wrote: bool,
+    /// At least one request was answered (a partial head that follows is a
+    /// new head).
+    pub answered: bool,
+}
+
 /// The deadline a connection is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Deadline {
@@ -39,11 +49,17 @@ impl Deadline {
         }
     }
 
-    /// The deadline after a batch of input was processed (`progressed`: bytes
-    /// were read or written in this turn).
-    pub fn next(self, now: Instant, phase: Phase, output_pending: bool, cfg: &ConnConfig) -> Self {
+    /// The deadline after an event, given what the event did.
+    pub fn next(
+        self,
+        now: Instant,
+        phase: Phase,
+        output_pending: bool,
+        done: Progress,
+        cfg: &ConnConfig,
+    ) -> Self {
         if output_pending {
-            return if self.kind == DeadlineKind::Write {
+            return if self.kind == DeadlineKind::Write && !done.wrote {
                 self
             } else {
                 Deadline {
@@ -57,7 +73,9 @@ impl Deadline {
                 kind: DeadlineKind::Idle,
                 at: now + cfg.idle_timeout,
             },
-            Phase::PartialHead if self.kind == DeadlineKind::Head => self,
+            // A head begun in this event gets its own budget, not what is
+            // left of the previous request's.
+            Phase::PartialHead if self.kind == DeadlineKind::Head && !done.answered => self,
             Phase::PartialHead => Deadline {
                 kind: DeadlineKind::Head,
                 at: now + cfg.header_timeout,
@@ -108,15 +126,60 @@ mod tests {
             kind: DeadlineKind::Idle,
             at: t0,
         };
-        let head = d.next(t0, Phase::PartialHead, false, &cfg());
+        let head = d.next(t0, Phase::PartialHead, false, Progress::default(), &cfg());
         assert_eq!(head.kind, DeadlineKind::Head);
         let later = head.next(
             t0 + Duration::from_millis(900),
             Phase::PartialHead,
             false,
+            Progress::default(),
             &cfg(),
         );
         assert_eq!(later.at, t0 + Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_head_after_an_answered_request_gets_a_fresh_budget() {
+        let t0 = Instant::now();
+        let first = Deadline {
+            kind: DeadlineKind::Head,
+            at: t0 + Duration::from_millis(100),
+        };
+        let answered = Progress {
+            answered: true,
+            ..Progress::default()
+        };
+        let later = t0 + Duration::from_millis(90);
+        let next = first.next(later, Phase::PartialHead, false, answered, &cfg());
+        assert_eq!(
+            next,
+            Deadline {
+                kind: DeadlineKind::Head,
+                at: later + Duration::from_secs(1)
+            }
+        );
+    }
+
+    #[test]
+    fn write_progress_renews_the_write_deadline() {
+        let t0 = Instant::now();
+        let w = Deadline {
+            kind: DeadlineKind::Write,
+            at: t0 + Duration::from_secs(5),
+        };
+        let later = t0 + Duration::from_secs(4);
+        let wrote = Progress {
+            wrote: true,
+            ..Progress::default()
+        };
+        assert_eq!(
+            w.next(later, Phase::Boundary, true, wrote, &cfg()).at,
+            later + Duration::from_secs(5)
+        );
+        assert_eq!(
+            w.next(later, Phase::Boundary, true, Progress::default(), &cfg()),
+            w
+        );
     }
 
     #[test]
@@ -124,10 +187,11 @@ mod tests {
         let t0 = Instant::now();
         let d = Deadline::accepted(t0, &cfg());
         assert_eq!(
-            d.next(t0, Phase::Boundary, false, &cfg()).kind,
+            d.next(t0, Phase::Boundary, false, Progress::default(), &cfg())
+                .kind,
             DeadlineKind::Idle
         );
-        let w = d.next(t0, Phase::Boundary, true, &cfg());
+        let w = d.next(t0, Phase::Boundary, true, Progress::default(), &cfg());
         assert_eq!(w.kind, DeadlineKind::Write);
         assert_eq!(
             w.wrote(t0 + Duration::from_secs(1), &cfg()).at,

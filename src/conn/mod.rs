@@ -12,7 +12,7 @@ mod session;
 mod settings;
 
 pub use buffer::{BufPool, InBuf, OutBuf};
-pub use deadline::{Deadline, DeadlineKind};
+pub use deadline::{Deadline, DeadlineKind, Progress};
 pub use respond::{
     answer, answer_future, finish, parts, respond, respond_future, Env, Mode, Needs, Responded,
 };

@@ -7,8 +7,8 @@ use std::io::{self, Read, Write};
 use std::time::Instant;
 
 use super::{
-    respond, respond_future, BufPool, ConnConfig, Deadline, Env, InBuf, Mode, Needs, OutBuf,
-    Responded,
+    respond, respond_future, BufPool, ConnConfig, Deadline, DeadlineKind, Env, InBuf, Mode, Needs,
+    OutBuf, Progress, Responded,
 };
 use crate::proto::h1::{self, encode_error, H1Conn, Poll};
 
@@ -119,6 +119,9 @@ pub struct H1Session {
     /// The request that asked to switch, as h2 stream 1 (after
     /// [`Needs::Upgrade`]).
     upgrade: Option<http::Request<bytes::Bytes>>,
+    /// The readiness source reported the peer's half-close; kept, because
+    /// the event that said so may have been spent while reading was paused.
+    peer_closed: bool,
 }
 
 impl H1Session {
@@ -132,6 +135,7 @@ impl H1Session {
             reading: Reading::Open,
             h2c_upgrade: false,
             upgrade: None,
+            peer_closed: false,
         }
     }
 
@@ -153,7 +157,14 @@ impl H1Session {
         self.deadline
     }
 
-    /// Whether nothing is buffered in either direction (safe to close idle).
+    /// Whether the connection has answered a request and waits for the next
+    /// one with nothing buffered: closing it now loses nothing (a fresh
+    /// connection, which may have a request in flight, is not).
+    pub fn is_between_requests(&self) -> bool {
+        self.is_idle() && self.deadline.kind == DeadlineKind::Idle
+    }
+
+    /// Whether nothing is buffered in either direction.
     pub fn is_idle(&self) -> bool {
         self.input.is_none() && self.output.is_none() && self.reading == Reading::Open
     }
@@ -270,11 +281,13 @@ impl H1Session {
     /// Handles readability: reads until the socket is drained, answering every
     /// complete request, then writes all responses at once.
     pub fn on_readable<S: Read + Write>(&mut self, sock: &mut S, io: &mut Io<'_, '_>) -> Drive {
+        self.peer_closed |= io.peer_closed;
         if self.reading != Reading::Open {
             return self.on_writable(sock, io);
         }
         let mut input = self.input.take().unwrap_or_else(|| io.pool.input());
         let mut output = self.output.take().unwrap_or_else(|| io.pool.output());
+        let (wrote_before, answered_before) = (io.traffic.bytes_out, io.traffic.requests);
         let mut peer_closed = false;
         loop {
             let spare = input.spare(READ_CHUNK);
@@ -314,7 +327,7 @@ impl H1Session {
                     break;
                 }
             }
-            if n < asked && !io.peer_closed {
+            if n < asked && !self.peer_closed {
                 // A short read drained the socket; another read would only
                 // return EAGAIN. Edge-triggered readiness reports later bytes,
                 // and a FIN that came with these bytes is reported with them.
@@ -329,12 +342,17 @@ impl H1Session {
         if !write_out(sock, &mut output, &mut io.traffic) {
             return self.finish(io.pool, input, output, Drive::Close);
         }
-        self.settle(io.pool, input, output, io.cfg, io.now)
+        let done = Progress {
+            wrote: io.traffic.bytes_out > wrote_before,
+            answered: io.traffic.requests > answered_before,
+        };
+        self.settle(io.pool, input, output, io.cfg, io.now, done)
     }
 
     /// Handles writability: writes queued bytes; resumes reading when a paused
     /// connection drains.
     pub fn on_writable<S: Read + Write>(&mut self, sock: &mut S, io: &mut Io<'_, '_>) -> Drive {
+        self.peer_closed |= io.peer_closed;
         let Some(mut output) = self.output.take() else {
             return if self.reading == Reading::Closing {
                 Drive::Close
@@ -363,7 +381,11 @@ impl H1Session {
             Reading::Open => {
                 let buffered = self.input.as_ref().map_or(0, InBuf::len);
                 let phase = self.machine.phase(buffered);
-                self.deadline = self.deadline.next(io.now, phase, false, io.cfg);
+                let done = Progress {
+                    wrote: true,
+                    answered: false,
+                };
+                self.deadline = self.deadline.next(io.now, phase, false, done, io.cfg);
                 Drive::Open
             }
         }
@@ -377,6 +399,7 @@ impl H1Session {
         output: OutBuf,
         cfg: &ConnConfig,
         now: Instant,
+        done: Progress,
     ) -> Drive {
         if output.len() > cfg.max_pending_output {
             tracing::debug!(
@@ -389,7 +412,9 @@ impl H1Session {
             return self.finish(pool, input, output, Drive::Close);
         }
         let phase = self.machine.phase(input.len());
-        self.deadline = self.deadline.next(now, phase, !output.is_empty(), cfg);
+        self.deadline = self
+            .deadline
+            .next(now, phase, !output.is_empty(), done, cfg);
         self.input = keep(input, pool, InBuf::is_empty, BufPool::put_input);
         self.output = keep(output, pool, OutBuf::is_empty, BufPool::put_output);
         Drive::Open

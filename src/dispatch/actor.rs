@@ -31,6 +31,15 @@ impl DispatchActor {
     }
 }
 
+/// Sends [`DispatchMsg::Finished`] when dropped.
+struct Finished(switchyard_actors::Addr<DispatchActor>);
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        let _ = self.0.tell_control(DispatchMsg::Finished);
+    }
+}
+
 impl Actor for DispatchActor {
     type Msg = DispatchMsg;
 
@@ -43,10 +52,15 @@ impl Actor for DispatchActor {
             ctx.stop();
             return;
         };
+        if let Some(&deadline) = shared.shutdown.get() {
+            self.stop.send_replace(Some(deadline));
+        }
         let stop = self.stop.subscribe();
         ctx.spawn(async move {
+            // Tells the actor its connection is over however the task ends,
+            // a panic included.
+            let _finished = Finished(addr);
             serve(promotion, &shared, stop).await;
-            let _ = addr.tell_control(DispatchMsg::Finished);
         });
     }
 

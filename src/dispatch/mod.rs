@@ -7,7 +7,7 @@ mod messages;
 mod serve;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
@@ -19,7 +19,7 @@ pub(crate) use serve::{serve_h1, Served, Serving};
 
 use crate::config::EngineKind;
 use crate::conn::ConnConfig;
-use crate::engine::{Promoter, Promotion};
+use crate::engine::{join_within, Promoter, Promotion};
 use crate::metrics::SharedCounters;
 use crate::router::SharedTable;
 
@@ -33,8 +33,12 @@ pub(crate) struct Shared {
     pub(crate) engine: EngineKind,
     /// Counters of every dispatch actor.
     pub(crate) counters: Arc<SharedCounters>,
-    /// Live dispatch actors, by actor id (for shutdown).
+    /// Live dispatch actors, by actor id (for shutdown): added by the
+    /// promoter, removed by the actor when its connection ends.
     pub(crate) live: DashMap<u64, Addr<DispatchActor>>,
+    /// Set once shutdown begins: actors started after that (a worker still
+    /// promotes while it drains) wind down at once.
+    pub(crate) shutdown: OnceLock<Instant>,
 }
 
 /// The arbiters dispatch actors run on, and the promoter engines call.
@@ -68,6 +72,7 @@ impl DispatchPool {
                 engine,
                 counters,
                 live: DashMap::new(),
+                shutdown: OnceLock::new(),
             }),
         }
     }
@@ -90,39 +95,59 @@ impl DispatchPool {
                 move || DispatchActor::new(slot.take(), actor_shared.clone()),
                 options,
             );
-            shared.live.insert(addr.id().id(), addr);
+            // This address keeps the actor alive until its connection ends
+            // (the actor removes it then). One that ended before this insert
+            // is taken out again here.
+            let id = addr.id().id();
+            let alive = addr.is_alive();
+            shared.live.insert(id, addr);
+            if !alive {
+                shared.live.remove(&id);
+            }
         })
     }
 
     /// Number of connections being served by dispatch actors.
     pub fn live(&self) -> usize {
-        // An actor that finished before the promoter registered it leaves a
-        // dead entry behind; drop those first.
+        // An actor that ended between the promoter's liveness check and its
+        // insert leaves an entry behind; drop those first.
         self.shared.live.retain(|_, a| a.is_alive());
         self.shared.live.len()
     }
 
-    /// Tells every dispatch actor to finish its in-flight request and close
-    /// by `deadline`, then waits (blocking) until they are gone or the
-    /// deadline passed.
-    pub fn shutdown(&self, deadline: Instant) {
+    /// Tells every dispatch actor, and every one started from now on, to
+    /// finish its in-flight request and close by `deadline`.
+    pub fn begin_shutdown(&self, deadline: Instant) {
+        // Set before telling: an actor that registers after the loop below
+        // finds the deadline when it starts (see `DispatchActor::started`).
+        let _ = self.shared.shutdown.set(deadline);
         for entry in self.shared.live.iter() {
             let _ = entry
                 .value()
                 .tell_control(DispatchMsg::Shutdown { deadline });
         }
+    }
+
+    /// Waits (blocking) until every dispatch actor is gone or `deadline`
+    /// passed.
+    pub fn wait_idle(&self, deadline: Instant) {
         while self.live() > 0 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
     }
 
-    /// Stops the arbiters and joins their threads.
-    pub fn stop(self) {
+    /// Stops the arbiters and joins their threads, waiting at most until
+    /// `until`: a plain handler still blocking on the blocking pool keeps its
+    /// arbiter's runtime from ending, and must not hold the server's stop.
+    pub fn stop(self, until: Instant) {
         for a in &self.arbiters {
             a.stop();
         }
-        for a in self.arbiters {
-            let _ = a.join();
-        }
+        let arbiters = self.arbiters;
+        join_within(until, move || {
+            for a in arbiters {
+                let _ = a.join();
+            }
+        });
     }
 }

@@ -16,7 +16,7 @@ use tokio::time::{sleep_until, timeout_at};
 use super::Shared;
 use crate::config::EngineKind;
 use crate::conn::{
-    ConnConfig, Deadline, Env, H1Session, InBuf, Mode, Needs, OutBuf, Outcome, Processed,
+    ConnConfig, Deadline, Env, H1Session, InBuf, Mode, Needs, OutBuf, Outcome, Processed, Progress,
 };
 use crate::engine::Promotion;
 use crate::handler::{Response, ServeInfo};
@@ -176,12 +176,15 @@ pub(crate) async fn serve_h1(
     let mut deadline = Deadline::accepted(now, &cfg);
     let mut next = Next::Open;
     loop {
+        let mut progress = Progress::default();
         if next == Next::Open {
+            let before = st.input.len();
             let (back, n) = answer_buffered(st, with).await;
             st = match back {
                 Some(st) => st,
                 None => break,
             };
+            progress.answered = st.input.len() < before;
             next = n;
         }
         if next == Next::Upgrade {
@@ -212,7 +215,7 @@ pub(crate) async fn serve_h1(
             Next::Open => {}
         }
         let phase = st.session.phase(st.input.len());
-        deadline = deadline.next(Instant::now(), phase, false, &cfg);
+        deadline = deadline.next(Instant::now(), phase, false, progress, &cfg);
         let hard_stop = *stop.borrow();
         if hard_stop.is_some() && phase == Phase::Boundary {
             break;
@@ -305,8 +308,9 @@ async fn answer_buffered(mut st: Box<State>, with: &Serving<'_>) -> (Option<Box<
                 }
                 Mode::Arbiter
             }
-            // An arbiter never stops for a dispatch actor: it is one.
-            Outcome::Stopped(Needs::Dispatch) => return (Some(st), Next::Open),
+            // Never produced off the loop (only `Mode::Inline` asks for a
+            // dispatch actor); were it, the request could not be answered here.
+            Outcome::Stopped(Needs::Dispatch) => return (Some(st), Next::Close),
         };
     }
     (Some(st), Next::Open)

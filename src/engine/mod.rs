@@ -31,6 +31,9 @@ use crate::config::{EngineKind, Resolved};
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
 
+/// Where a worker acknowledges a control message, with its outcome.
+pub type Ack = flume::Sender<io::Result<()>>;
+
 /// The control messages every worker obeys; they are never queued behind work.
 #[derive(Debug)]
 pub enum Control {
@@ -38,12 +41,13 @@ pub enum Control {
     /// sends on `done` once its listener is closed.
     PauseAccept {
         /// Acknowledgement.
-        done: flume::Sender<()>,
+        done: Ack,
     },
-    /// Accept again; the worker sends on `done` once it listens again.
+    /// Accept again; the worker sends on `done` once it listens again (or
+    /// why it cannot).
     ResumeAccept {
         /// Acknowledgement.
-        done: flume::Sender<()>,
+        done: Ack,
     },
     /// Stop accepting, close idle connections, let in-flight requests finish
     /// until `deadline`, then stop.
@@ -67,6 +71,22 @@ pub trait Engine: Send {
     fn join(self: Box<Self>);
     /// Every worker's counters.
     fn counters(&self) -> Vec<Arc<WorkerCounters>>;
+}
+
+/// Runs `join` on a thread of its own and waits for it at most until
+/// `until`; past that the joining thread is left behind (it ends with the
+/// process).
+pub(crate) fn join_within(until: Instant, join: impl FnOnce() + Send + 'static) {
+    let (done, joined) = flume::bounded(1);
+    let spawned = std::thread::Builder::new()
+        .name("switchyard-join".into())
+        .spawn(move || {
+            join();
+            let _ = done.send(());
+        });
+    if spawned.is_ok() && joined.recv_deadline(until).is_err() {
+        tracing::warn!("threads still busy at the shutdown deadline were left running");
+    }
 }
 
 /// Starts the engine the configuration chose.

@@ -10,12 +10,16 @@ use switchyard_actors::{Actor, Context, Reply};
 
 use super::messages::{EngineInfo, RouteSpec, ServerMsg};
 use crate::dispatch::DispatchPool;
-use crate::engine::{Control, Engine};
+use crate::engine::{Ack, Control, Engine};
 use crate::router::{Router, SharedTable};
 
 /// How long pause and resume wait for every worker's acknowledgement (a
 /// worker acknowledges at the end of its current turn).
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long past the shutdown deadline threads are waited for before they
+/// are left behind.
+const STOP_SLACK: Duration = Duration::from_secs(1);
 
 /// The server's owner.
 pub struct ServerActor {
@@ -65,7 +69,7 @@ impl ServerActor {
 
     /// Tells every worker, and answers once every worker acknowledged
     /// (waiting off the actor's arbiter, at most [`ACK_TIMEOUT`]).
-    fn acked(&self, reply: Reply<io::Result<()>>, msg: fn(flume::Sender<()>) -> Control) {
+    fn acked(&self, reply: Reply<io::Result<()>>, msg: fn(Ack) -> Control) {
         let Some(engine) = &self.engine else {
             reply.send(Err(io::Error::other("the server is shutting down")));
             return;
@@ -79,15 +83,19 @@ impl ServerActor {
         let workers = engine.workers();
         std::thread::spawn(move || {
             let deadline = Instant::now() + ACK_TIMEOUT;
-            let all = (0..workers).all(|_| acks.recv_deadline(deadline).is_ok());
-            reply.send(if all {
-                Ok(())
-            } else {
-                Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "not every worker acknowledged",
-                ))
-            });
+            let mut outcome = Ok(());
+            for _ in 0..workers {
+                let ack = acks.recv_deadline(deadline).unwrap_or_else(|_| {
+                    Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "not every worker acknowledged",
+                    ))
+                });
+                if outcome.is_ok() {
+                    outcome = ack;
+                }
+            }
+            reply.send(outcome);
         });
     }
 }
@@ -125,10 +133,13 @@ impl Actor for ServerActor {
                 ctx.stop();
                 let system = actix_rt::System::try_current();
                 // Joining blocks: do it off the actor's arbiter.
+                // Dispatch actors, present and future (a draining worker may
+                // still promote), wind down with the workers.
+                dispatch.begin_shutdown(deadline);
                 std::thread::spawn(move || {
-                    dispatch.shutdown(deadline);
                     engine.join();
-                    dispatch.stop();
+                    dispatch.wait_idle(deadline);
+                    dispatch.stop(deadline + STOP_SLACK);
                     tracing::info!("server stopped");
                     if let Some(r) = reply {
                         r.send(());

@@ -69,7 +69,7 @@ impl ServerActor {
                         match crate::engine::start(&resolved, table.clone(), dispatch.promoter()) {
                             Ok(engine) => engine,
                             Err(e) => {
-                                dispatch.stop();
+                                dispatch.stop(std::time::Instant::now() + Duration::from_secs(1));
                                 return Err(e);
                             }
                         };

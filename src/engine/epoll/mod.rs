@@ -137,12 +137,15 @@ impl Engine for EpollEngine {
     }
 
     fn control(&self, msg: &dyn Fn() -> Control) -> io::Result<()> {
+        // Every worker is told even when one cannot be: a shutdown must reach
+        // all the others.
+        let mut first_error = None;
         for w in &self.workers {
-            w.addr
-                .tell_control(msg())
-                .map_err(|e| io::Error::other(format!("worker inbox: {e}")))?;
+            if let Err(e) = w.addr.tell_control(msg()) {
+                first_error.get_or_insert(io::Error::other(format!("worker inbox: {e}")));
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     fn join(self: Box<Self>) {

@@ -247,12 +247,12 @@ impl Worker {
             Drive::Open
         };
         let traffic = io.traffic;
-        let idle = conn.session.is_idle();
+        let idle = conn.session.is_between_requests();
         self.count(&traffic, now);
         match drive {
             Drive::Open => {
                 if self.draining_until.is_some() && idle {
-                    self.close(key);
+                    self.start_close(key, now);
                 }
             }
             Drive::Close => self.start_close(key, now),
@@ -289,32 +289,12 @@ impl Worker {
         if self.draining_until.is_some() {
             return;
         }
-        let Some(listener) = &self.listener else {
-            return;
-        };
         loop {
+            let Some(listener) = &self.listener else {
+                return;
+            };
             match listener.accept() {
-                Ok((stream, remote)) => {
-                    if let Err(e) = stream.set_nonblocking(true) {
-                        tracing::debug!(error = %e, "accepted socket unusable");
-                        continue;
-                    }
-                    let session = H1Session::new(&self.cfg, now);
-                    let key = self.conns.insert(Conn {
-                        stream,
-                        remote,
-                        session,
-                        linger_until: None,
-                    });
-                    let conn = self.conns.get_mut(key).expect("just inserted");
-                    if let Err(e) = self.poller.add(&conn.stream, key, true) {
-                        tracing::warn!(error = %e, "registering a connection failed");
-                        self.conns.remove(key);
-                        self.counters.errors.add(1);
-                        continue;
-                    }
-                    self.counters.accepts.add(1);
-                }
+                Ok((stream, remote)) => self.adopt(stream, remote, now),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.accept_retry_at = None;
                     break;
@@ -348,15 +328,39 @@ impl Worker {
         }
     }
 
+    /// Starts serving an accepted connection.
+    fn adopt(&mut self, stream: TcpStream, remote: SocketAddr, now: Instant) {
+        if let Err(e) = stream.set_nonblocking(true) {
+            tracing::debug!(error = %e, "accepted socket unusable");
+            return;
+        }
+        let session = H1Session::new(&self.cfg, now);
+        let key = self.conns.insert(Conn {
+            stream,
+            remote,
+            session,
+            linger_until: None,
+        });
+        let conn = self.conns.get_mut(key).expect("just inserted");
+        if let Err(e) = self.poller.add(&conn.stream, key, true) {
+            tracing::warn!(error = %e, "registering a connection failed");
+            self.conns.remove(key);
+            self.counters.errors.add(1);
+            return;
+        }
+        self.counters.accepts.add(1);
+    }
+
     /// Obeys a control message.
     fn on_control(&mut self, msg: Control) {
         let now = Instant::now();
         match msg {
             Control::PauseAccept { done } => {
                 self.close_listener();
-                let _ = done.send(());
+                let _ = done.send(Ok(()));
             }
             Control::ResumeAccept { done } => {
+                let mut outcome = Ok(());
                 if self.listener.is_none() && self.draining_until.is_none() {
                     match sys::reuseport_listener(self.addr)
                         .and_then(|l| self.poller.add(&l, LISTENER, false).map(|()| l))
@@ -366,33 +370,37 @@ impl Worker {
                             self.accept_all(now);
                         }
                         Err(e) => {
-                            tracing::error!(worker = self.id, error = %e, "resume accept failed")
+                            tracing::error!(worker = self.id, error = %e, "resume accept failed");
+                            outcome = Err(e);
                         }
                     }
                 }
-                let _ = done.send(());
+                let _ = done.send(outcome);
             }
             Control::Shutdown { deadline } => {
                 self.close_listener();
                 self.draining_until = Some(deadline);
                 for key in self
                     .conns
-                    .keys_where(|c| c.session.is_idle() || c.linger_until.is_some())
+                    .keys_where(|c| c.session.is_between_requests() && c.linger_until.is_none())
                 {
-                    self.close(key);
+                    self.start_close(key, now);
                 }
             }
         }
     }
 
-    /// Stops accepting: connections already queued are accepted and closed
-    /// cleanly (a FIN, not a reset), then the listener closes.
+    /// Stops accepting: connections already queued are accepted and served
+    /// (during a shutdown, until their first answer), then the listener closes.
     fn close_listener(&mut self) {
         let Some(listener) = self.listener.take() else {
             return;
         };
-        while let Ok((stream, _)) = listener.accept() {
-            let _ = stream.shutdown(Shutdown::Both);
+        // Connections the kernel already completed are clients like any
+        // other: serve them rather than reset requests already sent.
+        let now = Instant::now();
+        while let Ok((stream, remote)) = listener.accept() {
+            self.adopt(stream, remote, now);
         }
         if let Err(e) = self.poller.delete(&listener) {
             tracing::debug!(error = %e, "deregistering the listener failed");

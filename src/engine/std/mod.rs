@@ -10,6 +10,7 @@ mod worker;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::{bind_all, Control, Engine};
 use crate::config::{EngineKind, Resolved};
@@ -92,23 +93,34 @@ impl Engine for StdEngine {
     }
 
     fn control(&self, msg: &dyn Fn() -> Control) -> io::Result<()> {
+        // Every worker is told even when one cannot be: a shutdown must reach
+        // all the others.
+        let mut first_error = None;
         for w in &self.workers {
-            w.control
-                .try_send(msg())
-                .map_err(|e| io::Error::other(format!("worker inbox: {e}")))?;
+            if let Err(e) = w.control.try_send(msg()) {
+                first_error.get_or_insert(io::Error::other(format!("worker inbox: {e}")));
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     fn join(self: Box<Self>) {
+        let mut arbiters = Vec::with_capacity(self.workers.len());
         for w in self.workers {
             // The worker signals (or drops its sender) when it stops.
             let _ = w.done.recv();
             w.arbiter.stop();
-            if w.arbiter.join().is_err() {
-                tracing::error!("a std worker's arbiter thread panicked");
-            }
+            arbiters.push(w.arbiter);
         }
+        // A plain handler still blocking on an arbiter's blocking pool keeps
+        // that runtime from ending; it must not hold the server's stop.
+        super::join_within(Instant::now() + Duration::from_secs(1), move || {
+            for a in arbiters {
+                if a.join().is_err() {
+                    tracing::error!("a std worker's arbiter thread panicked");
+                }
+            }
+        });
     }
 
     fn counters(&self) -> Vec<Arc<WorkerCounters>> {

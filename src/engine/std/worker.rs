@@ -176,18 +176,20 @@ impl Running {
         match msg {
             Ok(Control::PauseAccept { done }) => {
                 close_listener(&mut self.listener);
-                let _ = done.send(());
+                let _ = done.send(Ok(()));
             }
             Ok(Control::ResumeAccept { done }) => {
+                let mut outcome = Ok(());
                 if self.listener.is_none() && self.draining.is_none() {
                     match sys::reuseport_listener(self.addr).and_then(TcpListener::from_std) {
                         Ok(l) => self.listener = Some(l),
                         Err(e) => {
-                            tracing::error!(worker = self.id, error = %e, "resume accept failed")
+                            tracing::error!(worker = self.id, error = %e, "resume accept failed");
+                            outcome = Err(e);
                         }
                     }
                 }
-                let _ = done.send(());
+                let _ = done.send(outcome);
             }
             Ok(Control::Shutdown { deadline }) => self.shut(deadline),
             Err(_) => self.shut(Instant::now()),
