@@ -16,6 +16,7 @@ pub use deadline::{Deadline, DeadlineKind, Progress};
 pub use respond::{
     answer, answer_future, finish, parts, respond, respond_future, Env, Mode, Needs, Responded,
 };
+pub(crate) use session::READ_CHUNK;
 pub use session::{Drive, H1Session, Io, Outcome, Processed, Traffic};
 pub use settings::ConnConfig;
 

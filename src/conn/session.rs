@@ -12,8 +12,8 @@ use super::{
 };
 use crate::proto::h1::{self, encode_error, H1Conn, Poll};
 
-/// Read size asked of the socket per call.
-const READ_CHUNK: usize = 16 * 1024;
+/// Read size asked of the socket per call (by every HTTP/1.1 reader).
+pub(crate) const READ_CHUNK: usize = 16 * 1024;
 
 /// Queued output above which a batch is written before reading more.
 const FLUSH_AT: usize = 64 * 1024;
@@ -30,7 +30,7 @@ pub enum Outcome {
     Stopped(Needs),
 }
 
-/// The result of [`H1Session::process`].
+/// The result of [`H1Session::process`] (`Default`: nothing done, `Open`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Processed {
     /// Input bytes fully handled (requests answered).
@@ -41,6 +41,17 @@ pub struct Processed {
     pub requests: u32,
     /// Of which answered with a 5xx (or a protocol error).
     pub errors: u32,
+}
+
+impl Default for Processed {
+    fn default() -> Self {
+        Processed {
+            consumed: 0,
+            outcome: Outcome::Open,
+            requests: 0,
+            errors: 0,
+        }
+    }
 }
 
 /// What a readiness event left the connection as.
@@ -181,12 +192,7 @@ impl H1Session {
         env: &mut Env<'_>,
         mode: Mode,
     ) -> Processed {
-        let mut done = Processed {
-            consumed: 0,
-            outcome: Outcome::Open,
-            requests: 0,
-            errors: 0,
-        };
+        let mut done = Processed::default();
         loop {
             let buf = &input[done.consumed..];
             let mut headers = h1::empty_headers();
@@ -245,12 +251,7 @@ impl H1Session {
         out: &mut Vec<u8>,
         env: &mut Env<'_>,
     ) -> Processed {
-        let mut done = Processed {
-            consumed: 0,
-            outcome: Outcome::Open,
-            requests: 0,
-            errors: 0,
-        };
+        let mut done = Processed::default();
         let mut headers = h1::empty_headers();
         match self.machine.poll(input, &mut headers) {
             Poll::Request(req) => {

@@ -17,6 +17,7 @@ use super::Shared;
 use crate::config::EngineKind;
 use crate::conn::{
     ConnConfig, Deadline, Env, H1Session, InBuf, Mode, Needs, OutBuf, Outcome, Processed, Progress,
+    READ_CHUNK,
 };
 use crate::engine::Promotion;
 use crate::handler::{Response, ServeInfo};
@@ -24,9 +25,6 @@ use crate::metrics::{SharedCounters, Tally};
 use crate::proto::h1::{DateCache, Phase};
 use crate::proto::h2::SWITCHING_PROTOCOLS;
 use crate::router::{Dispatch, RouteTable, SharedTable};
-
-/// Read size asked of the socket per call.
-const READ_CHUNK: usize = 16 * 1024;
 
 /// Everything a connection owns between turns; moves whole to the blocking
 /// pool and back.

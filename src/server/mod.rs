@@ -150,8 +150,9 @@ impl ServerHandle {
             .ask_blocking(|reply| MetricsMsg::Snapshot { reply }, ASK_TIMEOUT)
     }
 
-    /// Registers a route at run time (blocking ask); returns once every
-    /// worker serves it.
+    /// Registers a route at run time (blocking ask); returns once the new
+    /// table is published, so every request a worker reads after that sees
+    /// the route.
     pub fn register(&self, route: RouteSpec) -> Result<(), AskError> {
         self.server.ask_blocking(
             |reply| ServerMsg::RegisterRoute { route, reply },

@@ -21,6 +21,7 @@ use tokio::time::{sleep_until, timeout_at};
 
 pub use io::Rewind;
 
+use super::READ_CHUNK;
 use super::{ConnConfig, InBuf};
 use crate::config::EngineKind;
 use crate::metrics::Tally;
@@ -31,9 +32,6 @@ use crate::router::SharedTable;
 /// How long a connection told to go away may take to say goodbye before it
 /// is dropped (when no hard deadline comes first).
 const GOAWAY_LINGER: Duration = Duration::from_secs(5);
-
-/// Read size while collecting the client's opening frames after an upgrade.
-const READ_CHUNK: usize = 16 * 1024;
 
 /// What the h2 connections of one worker share (one per arbiter).
 pub struct H2Env {
