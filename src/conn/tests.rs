@@ -111,37 +111,29 @@ impl Rig {
     }
 
     fn readable(&mut self, sock: &mut Duplex) -> Drive {
-        let mut env = Env {
-            table: &self.table,
-            date: &self.date,
-            resp: &mut self.resp,
-            info: ServeInfo {
-                engine: EngineKind::Epoll,
-                dispatch: Dispatch::Inline,
-                remote: None,
-            },
-        };
-        let mut io = Io {
-            pool: &mut self.pool,
-            env: &mut env,
-            cfg: &self.cfg,
-            now: Instant::now(),
-            traffic: Traffic::default(),
-            peer_closed: sock.eof,
-        };
-        self.session.on_readable(sock, &mut io)
+        self.event(sock, H1Session::on_readable)
     }
 
     fn writable(&mut self, sock: &mut Duplex) -> Drive {
+        self.event(sock, H1Session::on_writable)
+    }
+
+    /// One readiness event handled by `handler`, as a worker would.
+    fn event(
+        &mut self,
+        sock: &mut Duplex,
+        handler: fn(&mut H1Session, &mut Duplex, &mut Io<'_, '_>) -> Drive,
+    ) -> Drive {
+        let info = ServeInfo {
+            engine: EngineKind::Epoll,
+            dispatch: Dispatch::Inline,
+            remote: None,
+        };
         let mut env = Env {
             table: &self.table,
             date: &self.date,
             resp: &mut self.resp,
-            info: ServeInfo {
-                engine: EngineKind::Epoll,
-                dispatch: Dispatch::Inline,
-                remote: None,
-            },
+            info,
         };
         let mut io = Io {
             pool: &mut self.pool,
@@ -151,7 +143,7 @@ impl Rig {
             traffic: Traffic::default(),
             peer_closed: sock.eof,
         };
-        self.session.on_writable(sock, &mut io)
+        handler(&mut self.session, sock, &mut io)
     }
 }
 
