@@ -56,6 +56,7 @@ impl EpollEngine {
                 cfg: cfg.conn,
                 counters: Arc::new(WorkerCounters::default()),
                 promoter: promoter.clone(),
+                told: Arc::default(),
             };
             let counters = parts.counters.clone();
             let (mailbox, worker_addr) = mailbox(parts, listener);
@@ -74,8 +75,9 @@ impl EpollEngine {
 }
 
 /// The worker's mailbox. Its factory builds the first worker on the bound
-/// `listener`; a worker rebuilt after a crash binds a listener of its own on
-/// the same address (SO_REUSEPORT) and starts with no connections.
+/// `listener`; a worker rebuilt after a crash starts with no connections and
+/// binds a listener of its own on the same address (SO_REUSEPORT), unless
+/// it had been paused or told to shut down.
 fn mailbox(
     parts: WorkerParts,
     listener: std::net::TcpListener,
@@ -84,10 +86,13 @@ fn mailbox(
     let mut first = Some(listener);
     let factory = move || {
         let listener = match first.take() {
-            Some(l) => l,
+            Some(l) => Some(l),
             None => {
                 tracing::warn!(worker = parts.id, "restarting a crashed worker");
-                sys::reuseport_listener(parts.addr).expect("worker restart: bind")
+                let told = *parts.told.lock().unwrap_or_else(|p| p.into_inner());
+                // A paused or draining worker stays so after a restart.
+                (!told.paused && told.draining_until.is_none())
+                    .then(|| sys::reuseport_listener(parts.addr).expect("worker restart: bind"))
             }
         };
         Worker::new(&parts, listener).expect("worker start: register listener")

@@ -4,7 +4,7 @@
 
 use std::io::{self, Read};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use switchyard_actors::{Actor, Context, Wake};
@@ -55,6 +55,18 @@ pub(super) struct WorkerParts {
     pub(super) counters: Arc<WorkerCounters>,
     /// Where async connections go.
     pub(super) promoter: Promoter,
+    /// What control told the worker so far (paused, draining), kept outside
+    /// the instance so a rebuilt worker obeys it too.
+    pub(super) told: Arc<Mutex<Told>>,
+}
+
+/// The lasting effect of control messages on a worker.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Told {
+    /// Accepting is paused.
+    pub(super) paused: bool,
+    /// Shutdown began: the drain deadline.
+    pub(super) draining_until: Option<Instant>,
 }
 
 /// One connection on this worker.
@@ -100,6 +112,8 @@ pub(super) struct Worker {
     accept_retry_at: Option<Instant>,
     /// Set by shutdown: when the remaining connections are closed regardless.
     draining_until: Option<Instant>,
+    /// Shared record of pause and drain, for a rebuilt instance.
+    told: Arc<Mutex<Told>>,
     /// Readiness events of the current turn (kept to reuse its storage).
     events: Events,
     /// When deadlines are checked next.
@@ -139,10 +153,13 @@ impl Wake for PollerWake {
 }
 
 impl Worker {
-    /// A worker owning `listener`.
-    pub(super) fn new(parts: &WorkerParts, listener: TcpListener) -> io::Result<Self> {
+    /// A worker owning `listener` (none while paused or draining).
+    pub(super) fn new(parts: &WorkerParts, listener: Option<TcpListener>) -> io::Result<Self> {
         let poller = parts.poller.clone();
-        poller.add(&listener, LISTENER, false)?;
+        if let Some(l) = &listener {
+            poller.add(l, LISTENER, false)?;
+        }
+        let told = *parts.told.lock().unwrap_or_else(|p| p.into_inner());
         let WorkerParts {
             id,
             addr,
@@ -155,7 +172,7 @@ impl Worker {
         Ok(Worker {
             id,
             addr,
-            listener: Some(listener),
+            listener,
             poller,
             conns: Slab::new(),
             pool: BufPool::new(BUF_SIZE),
@@ -166,7 +183,8 @@ impl Worker {
             counters,
             promoter,
             accept_retry_at: None,
-            draining_until: None,
+            draining_until: told.draining_until,
+            told: parts.told.clone(),
             events: Events::with_capacity(EVENTS),
             next_tick: Instant::now() + TICK,
         })
@@ -328,6 +346,11 @@ impl Worker {
         }
     }
 
+    /// Updates the record of what control told this worker.
+    fn record(&self, change: impl FnOnce(&mut Told)) {
+        change(&mut self.told.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
     /// Starts serving an accepted connection.
     fn adopt(&mut self, stream: TcpStream, remote: SocketAddr, now: Instant) {
         if let Err(e) = stream.set_nonblocking(true) {
@@ -356,10 +379,12 @@ impl Worker {
         let now = Instant::now();
         match msg {
             Control::PauseAccept { done } => {
+                self.record(|t| t.paused = true);
                 self.close_listener();
                 let _ = done.send(Ok(()));
             }
             Control::ResumeAccept { done } => {
+                self.record(|t| t.paused = false);
                 let mut outcome = Ok(());
                 if self.listener.is_none() && self.draining_until.is_none() {
                     match sys::reuseport_listener(self.addr)
@@ -380,6 +405,7 @@ impl Worker {
             Control::Shutdown { deadline } => {
                 self.close_listener();
                 self.draining_until = Some(deadline);
+                self.record(|t| t.draining_until = Some(deadline));
                 for key in self
                     .conns
                     .keys_where(|c| c.session.is_between_requests() && c.linger_until.is_none())
