@@ -5,7 +5,7 @@
 /// Bytes read from a peer and not yet consumed.
 ///
 /// `data` is fully initialised (zeroed once when it grows), so reads go
-/// straight into `data[end..]` without `unsafe` and without clearing memory on
+/// straight into `data[end..]` with safe slicing and without clearing memory on
 /// every read.
 #[derive(Debug, Default)]
 pub struct InBuf {

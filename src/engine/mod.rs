@@ -89,6 +89,23 @@ pub(crate) fn join_within(until: Instant, join: impl FnOnce() + Send + 'static) 
     }
 }
 
+/// Sends `msg()` to every worker through `send`, telling every one even when
+/// one cannot be told (a shutdown must reach all the others); answers with
+/// the first failure.
+pub(crate) fn tell_all<W, E: std::fmt::Display>(
+    workers: &[W],
+    msg: &dyn Fn() -> Control,
+    send: impl Fn(&W, Control) -> Result<(), E>,
+) -> io::Result<()> {
+    let mut first_error = None;
+    for w in workers {
+        if let Err(e) = send(w, msg()) {
+            first_error.get_or_insert(io::Error::other(format!("worker inbox: {e}")));
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
 /// Starts the engine the configuration chose.
 pub fn start(
     cfg: &Resolved,

@@ -93,15 +93,7 @@ impl Engine for StdEngine {
     }
 
     fn control(&self, msg: &dyn Fn() -> Control) -> io::Result<()> {
-        // Every worker is told even when one cannot be: a shutdown must reach
-        // all the others.
-        let mut first_error = None;
-        for w in &self.workers {
-            if let Err(e) = w.control.try_send(msg()) {
-                first_error.get_or_insert(io::Error::other(format!("worker inbox: {e}")));
-            }
-        }
-        first_error.map_or(Ok(()), Err)
+        super::tell_all(&self.workers, msg, |w, m| w.control.try_send(m))
     }
 
     fn join(self: Box<Self>) {
