@@ -23,18 +23,8 @@ fn is_bodiless(status: u16) -> bool {
 }
 
 /// Appends `n` in decimal.
-fn put_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
+fn put_decimal(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// Appends `n` in lower-case hex (a chunk size).
@@ -54,11 +44,16 @@ fn put_hex(out: &mut Vec<u8>, mut n: u64) {
 
 /// Appends the status line and the `date` line.
 fn put_status_and_date(out: &mut Vec<u8>, status: u16, date: &DateCache) {
-    out.extend_from_slice(b"HTTP/1.1 ");
-    put_decimal(out, u64::from(status));
-    out.push(b' ');
-    out.extend_from_slice(reason_phrase(status).as_bytes());
-    out.extend_from_slice(b"\r\ndate: ");
+    if status == 200 {
+        // The status line of nearly every response, in one copy.
+        out.extend_from_slice(b"HTTP/1.1 200 OK\r\ndate: ");
+    } else {
+        out.extend_from_slice(b"HTTP/1.1 ");
+        put_decimal(out, u64::from(status));
+        out.push(b' ');
+        out.extend_from_slice(reason_phrase(status).as_bytes());
+        out.extend_from_slice(b"\r\ndate: ");
+    }
     out.extend_from_slice(date.as_bytes());
     out.extend_from_slice(b"\r\n");
 }
