@@ -46,35 +46,38 @@ struct State {
 impl State {
     /// Answers what is buffered, in `mode`.
     fn process(&mut self, table: &RouteTable, mode: Mode) -> Processed {
-        self.date.update(SystemTime::now());
-        let mut env = Env {
-            table,
-            date: &self.date,
-            resp: &mut self.resp,
-            info: self.info,
-        };
-        let p = self
-            .session
-            .process(self.input.filled(), self.output.vec(), &mut env, mode);
+        let (session, input, out, mut env) = self.turn(table);
+        let p = session.process(input, out, &mut env, mode);
         self.input.consume(p.consumed);
         p
     }
 
     /// Answers the buffered request whose route has a future handler.
     async fn process_future(&mut self, table: &RouteTable) -> Processed {
+        let (session, input, out, mut env) = self.turn(table);
+        let p = session.process_future(input, out, &mut env).await;
+        self.input.consume(p.consumed);
+        p
+    }
+
+    /// The pieces one turn of the session borrows, with the date refreshed.
+    fn turn<'s>(
+        &'s mut self,
+        table: &'s RouteTable,
+    ) -> (&'s mut H1Session, &'s [u8], &'s mut Vec<u8>, Env<'s>) {
         self.date.update(SystemTime::now());
-        let mut env = Env {
+        let env = Env {
             table,
             date: &self.date,
             resp: &mut self.resp,
             info: self.info,
         };
-        let p = self
-            .session
-            .process_future(self.input.filled(), self.output.vec(), &mut env)
-            .await;
-        self.input.consume(p.consumed);
-        p
+        (
+            &mut self.session,
+            self.input.filled(),
+            self.output.vec(),
+            env,
+        )
     }
 }
 

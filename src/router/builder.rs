@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::methods::{standard_slot, MAX_CUSTOM_METHODS};
 use super::pattern::Pattern;
-use super::route::{Route, RouteParts};
+use super::route::Route;
 use super::url::{reverse, UrlError};
 use super::{Dispatch, Group, PreFn, RouteRef, RouteTable};
 use crate::handler::{Ctx, Flow, Handler, HttpError, Middleware, SharedMiddleware};
@@ -55,14 +55,14 @@ impl RouteDef {
             .chain(&self.route_mw)
             .cloned()
             .collect();
-        Route::new(RouteParts {
+        Route {
             method: self.method.clone(),
             pattern: self.pattern.clone(),
             handler: self.handler.clone(),
             middleware: middleware.into(),
             dispatch: self.resolve(default),
             name: self.name.clone(),
-        })
+        }
     }
 }
 

@@ -10,56 +10,20 @@ use crate::handler::{Handler, SharedMiddleware};
 /// A route as compiled into a [`RouteTable`](super::RouteTable).
 pub struct Route {
     /// Method token it answers (case-sensitive).
-    method: Box<str>,
+    pub(super) method: Box<str>,
     /// Its validated pattern, group prefix included.
-    pattern: Pattern,
+    pub(super) pattern: Pattern,
     /// Its handler.
-    handler: Handler,
+    pub(super) handler: Handler,
     /// Global, then group, then route middleware.
-    middleware: Box<[SharedMiddleware]>,
+    pub(super) middleware: Box<[SharedMiddleware]>,
     /// Where its handler runs, precedence already resolved.
-    dispatch: Dispatch,
+    pub(super) dispatch: Dispatch,
     /// Its name for URL reversal.
-    name: Option<Box<str>>,
-}
-
-/// What a table build hands [`Route::new`].
-pub(crate) struct RouteParts {
-    /// Method token.
-    pub(crate) method: Box<str>,
-    /// Validated pattern.
-    pub(crate) pattern: Pattern,
-    /// Handler.
-    pub(crate) handler: Handler,
-    /// Composed middleware.
-    pub(crate) middleware: Box<[SharedMiddleware]>,
-    /// Resolved dispatch.
-    pub(crate) dispatch: Dispatch,
-    /// Name, if any.
-    pub(crate) name: Option<Box<str>>,
+    pub(super) name: Option<Box<str>>,
 }
 
 impl Route {
-    /// A compiled route.
-    pub(crate) fn new(parts: RouteParts) -> Self {
-        let RouteParts {
-            method,
-            pattern,
-            handler,
-            middleware,
-            dispatch,
-            name,
-        } = parts;
-        Route {
-            method,
-            pattern,
-            handler,
-            middleware,
-            dispatch,
-            name,
-        }
-    }
-
     /// The method token this route answers.
     pub fn method(&self) -> &str {
         &self.method

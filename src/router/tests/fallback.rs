@@ -1,10 +1,8 @@
 //! Unmatched requests: 404, 405 with the allowed methods, HEAD served by GET.
 
-use super::support::{ok, trace, Tag};
-use crate::config::EngineKind;
-use crate::handler::{run_before, Ctx, Flow, Handler, RequestParts, Response, ServeInfo};
-use crate::proto::Version;
-use crate::router::{Dispatch, Lookup, RouteTable, Router};
+use super::support::{info, ok, parts, trace, Tag};
+use crate::handler::{run_before, Ctx, Flow, Handler, Response};
+use crate::router::{Lookup, RouteTable, Router};
 
 /// The 405 `Allow` value for `method path`, or `None` when it is not a 405.
 fn allow(t: &RouteTable, method: &str, path: &str) -> Option<String> {
@@ -133,25 +131,4 @@ fn pre_hooks_run_in_order_and_may_rewrite_the_route() {
     };
     assert_eq!(m.route.pattern(), "/new/:id");
     assert_eq!(m.params.value(ctx.path(), 0), Some("7"));
-}
-
-/// Request parts for `method path`.
-fn parts<'r>(method: &'r str, path: &'r str) -> RequestParts<'r> {
-    RequestParts {
-        method,
-        path,
-        query: "",
-        version: Version::Http11,
-        headers: &[],
-        body: &[],
-    }
-}
-
-/// Serving details for a test request.
-fn info() -> ServeInfo {
-    ServeInfo {
-        engine: EngineKind::Std,
-        dispatch: Dispatch::Inline,
-        remote: None,
-    }
 }

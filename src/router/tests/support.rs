@@ -46,21 +46,8 @@ pub(super) fn run(
     let Handler::Plain(handler) = m.route.handler() else {
         panic!("{method} {path} has a future handler");
     };
-    let parts = RequestParts {
-        method,
-        path,
-        query: "",
-        version: Version::Http11,
-        headers: &[],
-        body: &[],
-    };
-    let info = ServeInfo {
-        engine: EngineKind::Std,
-        dispatch: Dispatch::Inline,
-        remote: None,
-    };
     let mut resp = Response::new();
-    let mut ctx = Ctx::new(parts, info, &mut resp);
+    let mut ctx = Ctx::new(parts(method, path), info(), &mut resp);
     ctx.set_route(m.route.pattern(), m.route.param_names(), m.params);
     run_plain(&mut ctx, m.route.middleware(), &**handler);
     std::mem::take(&mut *trace.lock().unwrap())
@@ -86,4 +73,25 @@ pub(super) fn matched(
 /// The pattern `GET path` matches, or `None`.
 pub(super) fn pattern_of(table: &RouteTable, path: &str) -> Option<String> {
     matched(table, "GET", path).map(|(p, _)| p)
+}
+
+/// Request parts for `method path`.
+pub(super) fn parts<'r>(method: &'r str, path: &'r str) -> RequestParts<'r> {
+    RequestParts {
+        method,
+        path,
+        query: "",
+        version: Version::Http11,
+        headers: &[],
+        body: &[],
+    }
+}
+
+/// Serving details for a test request.
+pub(super) fn info() -> ServeInfo {
+    ServeInfo {
+        engine: EngineKind::Std,
+        dispatch: Dispatch::Inline,
+        remote: None,
+    }
 }
