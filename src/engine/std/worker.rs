@@ -4,7 +4,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::io;
-use std::net::{Shutdown, SocketAddr, TcpListener as StdListener};
+use std::net::{SocketAddr, TcpListener as StdListener};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -175,7 +175,7 @@ impl Running {
     fn on_control(&mut self, msg: Result<Control, flume::RecvError>) {
         match msg {
             Ok(Control::PauseAccept { done }) => {
-                close_listener(&mut self.listener);
+                self.close_listener();
                 let _ = done.send(Ok(()));
             }
             Ok(Control::ResumeAccept { done }) => {
@@ -196,9 +196,34 @@ impl Running {
         }
     }
 
+    /// Stops accepting: connections the kernel already completed are served
+    /// like any other (not reset with their requests unread), then the
+    /// listener closes.
+    fn close_listener(&mut self) {
+        let Some(l) = self.listener.take() else {
+            return;
+        };
+        let l = match l.into_std() {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::debug!(error = %e, "closing a listener");
+                return;
+            }
+        };
+        while let Ok((stream, remote)) = l.accept() {
+            let adopted = stream
+                .set_nonblocking(true)
+                .and_then(|()| TcpStream::from_std(stream));
+            match adopted {
+                Ok(stream) => self.on_accept(Ok((stream, remote))),
+                Err(e) => tracing::debug!(error = %e, "a queued connection was unusable"),
+            }
+        }
+    }
+
     /// Stops accepting and tells every connection to finish by `deadline`.
     fn shut(&mut self, deadline: Instant) {
-        close_listener(&mut self.listener);
+        self.close_listener();
         self.draining = Some(deadline);
         self.stop.send_replace(Some(deadline));
     }
@@ -226,20 +251,4 @@ fn is_transient(e: &io::Error) -> bool {
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::ConnectionReset
     )
-}
-
-/// Stops accepting: connections already queued are accepted and closed
-/// cleanly (a FIN, not a reset), then the listener closes.
-fn close_listener(listener: &mut Option<TcpListener>) {
-    let Some(l) = listener.take() else {
-        return;
-    };
-    match l.into_std() {
-        Ok(l) => {
-            while let Ok((stream, _)) = l.accept() {
-                let _ = stream.shutdown(Shutdown::Both);
-            }
-        }
-        Err(e) => tracing::debug!(error = %e, "closing a listener"),
-    }
 }
