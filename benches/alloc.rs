@@ -12,7 +12,7 @@ use std::pin::pin;
 use std::task::{Context as TaskContext, Poll as TaskPoll, Waker};
 use std::time::SystemTime;
 
-use switchyard::conn::{parts, Env, Mode, Outcome};
+use switchyard::conn::{parts, Env, Outcome};
 use switchyard::handler::Handler;
 use switchyard::proto::h1::{empty_headers, DateCache, H1Conn, Limits, Poll};
 use switchyard::router::Lookup;
@@ -22,7 +22,7 @@ use switchyard::{Ctx, Response, RouteTable};
 mod support;
 
 use support::{
-    conformance_routes, inline_info, pipelined, session, UsersBody, ASYNC_FUTURE, ASYNC_HELLO,
+    conformance_routes, inline_info, pipelined, Turns, UsersBody, ASYNC_FUTURE, ASYNC_HELLO,
     BROWSER_ASYNC, BROWSER_REQUEST, HELLO, JSON, USER,
 };
 
@@ -117,7 +117,7 @@ fn sync_rows(table: &RouteTable, rows: &mut Vec<Row>, n: u64) {
     for (what, req, depth) in cases {
         let input = pipelined(req, depth);
         let stops = req == ASYNC_HELLO;
-        let mut conn = session();
+        let mut conn = Turns::new();
         let mut resp = Response::new();
         let mut out = Vec::new();
         let mut turn = || {
@@ -128,7 +128,7 @@ fn sync_rows(table: &RouteTable, rows: &mut Vec<Row>, n: u64) {
                 resp: &mut resp,
                 info: inline_info(),
             };
-            let p = conn.process(black_box(&input), &mut out, &mut env, Mode::Inline);
+            let p = conn.turn(black_box(&input), &mut env, Some(&mut out));
             if stops {
                 assert!(matches!(p.outcome, Outcome::Stopped(_)), "{what}: {p:?}");
             } else {

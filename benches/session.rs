@@ -1,24 +1,23 @@
-//! One full sans-IO request→response turn through `H1Session::process` (`Mode::Inline`): parse, route, middleware, handler, encode, for `/hello`, `/users/:id` and `/json`, single and pipelined ×16.
+//! One full sans-IO request→response turn through `H1Session` (bytes in, `process` in `Mode::Inline`, bytes out): parse, route, middleware, handler, encode, for `/hello`, `/users/:id` and `/json`, single and pipelined ×16.
 
 use std::hint::black_box;
 use std::time::SystemTime;
 
 use criterion::{Criterion, Throughput};
-use switchyard::conn::{Env, Mode, Outcome};
+use switchyard::conn::{Env, Outcome};
 use switchyard::proto::h1::DateCache;
 use switchyard::Response;
 
 #[path = "support/mod.rs"]
 mod support;
 
-use support::{conformance_routes, inline_info, pipelined, session, UsersBody, HELLO, JSON, USER};
+use support::{conformance_routes, inline_info, pipelined, Turns, UsersBody, HELLO, JSON, USER};
 
 fn turns(c: &mut Criterion) {
     let table = conformance_routes(UsersBody::Format).table();
     let date = DateCache::new(SystemTime::now());
     let mut resp = Response::new();
-    let mut out = Vec::with_capacity(64 * 1024);
-    let mut conn = session();
+    let mut conn = Turns::new();
     let mut group = c.benchmark_group("session/process");
     for (name, req) in [("hello", HELLO), ("users_id", USER), ("json", JSON)] {
         for depth in [1usize, 16] {
@@ -31,14 +30,13 @@ fn turns(c: &mut Criterion) {
             };
             group.bench_function(id, |b| {
                 b.iter(|| {
-                    out.clear();
                     let mut env = Env {
                         table: &table,
                         date: &date,
                         resp: &mut resp,
                         info: inline_info(),
                     };
-                    let p = conn.process(black_box(&input), &mut out, &mut env, Mode::Inline);
+                    let p = conn.turn(black_box(&input), &mut env, None);
                     debug_assert_eq!(p.outcome, Outcome::Open);
                     debug_assert_eq!(p.consumed, input.len());
                     p.requests

@@ -47,6 +47,13 @@ struct Flags {
     /// Keep-alive idle limit.
     #[arg(long, default_value_t = 30000)]
     idle_timeout_ms: u64,
+    /// How long queued response bytes may wait for a client that reads
+    /// nothing (renewed by every write that makes progress).
+    #[arg(long, default_value_t = 30000)]
+    write_timeout_ms: u64,
+    /// The longest a request body may take in all.
+    #[arg(long, default_value_t = 60000)]
+    body_timeout_ms: u64,
 }
 
 /// The running server's actors, for the handlers that talk to them.
@@ -72,6 +79,8 @@ fn main() {
         max_body: flags.max_body,
         header_timeout: Duration::from_millis(flags.header_timeout_ms),
         idle_timeout: Duration::from_millis(flags.idle_timeout_ms),
+        write_timeout: Duration::from_millis(flags.write_timeout_ms),
+        body_timeout: Duration::from_millis(flags.body_timeout_ms),
         ..Config::default()
     };
     let grace = config.shutdown_grace;
@@ -142,6 +151,7 @@ fn routes() -> Router {
         .asynchronous();
     r.get("/async/sleep", sleep).asynchronous();
     r.get_future("/async/future", awaited);
+    r.get_future("/async/stream", live_stream);
     {
         let mut api = r.group("/api");
         api.asynchronous();
@@ -205,6 +215,26 @@ async fn awaited(req: Request) -> Result<Response, HttpError> {
     let ms = millis(req.query("ms"))?;
     tokio::time::sleep(Duration::from_millis(ms)).await;
     Ok(Response::with_text(&format!("awaited:{ms}")))
+}
+
+/// `GET /async/stream?n=K&delay_ms=M`: K lines `chunk I\n`, each sent M ms
+/// after the previous one and leaving the server as it is sent.
+async fn live_stream(req: Request) -> Result<Response, HttpError> {
+    let n: u32 = req.query("n").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let delay = Duration::from_millis(millis(req.query("delay_ms"))?);
+    let mut resp = Response::new();
+    let body = resp.live("text/plain");
+    actix_rt::spawn(async move {
+        for i in 0..n {
+            if i > 0 {
+                tokio::time::sleep(delay).await;
+            }
+            if body.send_async(format!("chunk {i}\n")).await.is_err() {
+                break; // the client went away
+            }
+        }
+    });
+    Ok(resp)
 }
 
 /// `POST /routes?path=/dyn/NAME&mode=sync|async`: registers `GET /dyn/NAME`

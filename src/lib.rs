@@ -28,7 +28,9 @@ pub mod router;
 pub mod server;
 
 pub use config::{Config, EngineChoice, EngineKind, Protocol};
-pub use handler::{Ctx, Flow, Handler, HttpError, Middleware, Request, Response};
+pub use handler::{
+    BodyClosed, BodySender, Ctx, Flow, Handler, HttpError, Middleware, Request, Response,
+};
 pub use metrics::Snapshot;
 pub use proto::Version;
 pub use router::{Dispatch, Params, RouteTable, Router};

@@ -11,7 +11,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::{Duration, UNIX_EPOCH};
 
-use switchyard::conn::{ConnConfig, Env, H1Session, Mode, Outcome};
+use switchyard::conn::{BufPool, ConnConfig, Env, H1Session, Link, Mode, Outcome};
 use switchyard::handler::ServeInfo;
 use switchyard::proto::h1::{
     empty_headers, encode_response, DateCache, EncodeOpts, H1Conn, Limits, Poll,
@@ -73,6 +73,7 @@ fn serve(
         let opts = EncodeOpts {
             head_request: false,
             close: !req.head.keep_alive,
+            until_close: false,
         };
         encode_response(resp, opts, date, out);
         at += req.len;
@@ -122,6 +123,7 @@ fn routed_sync_requests_allocate_nothing_after_warm_up() {
     let epoch = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     let date = DateCache::new(epoch);
     let mut session = H1Session::new(&cfg, std::time::Instant::now());
+    let mut pool = BufPool::new(16 * 1024);
     let mut resp = Response::new();
     let mut out = Vec::with_capacity(64 * 1024);
     let input: &[u8] = b"GET /hello HTTP/1.1\r\nHost: x\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n\
@@ -131,7 +133,8 @@ GET /users/42 HTTP/1.1\r\nHost: x\r\n\r\n";
         dispatch: Dispatch::Inline,
         remote: None,
     };
-    let turn = |session: &mut H1Session, resp: &mut Response, out: &mut Vec<u8>| {
+    // One read's worth of a loop worker's turn: bytes in, answers, bytes out.
+    let mut turn = |session: &mut H1Session, resp: &mut Response, out: &mut Vec<u8>| {
         out.clear();
         let mut env = Env {
             table: &table,
@@ -139,11 +142,20 @@ GET /users/42 HTTP/1.1\r\nHost: x\r\n\r\n";
             resp,
             info,
         };
-        let p = session.process(input, out, &mut env, Mode::Inline);
+        let mut link = Link {
+            pool: &mut pool,
+            cfg: &cfg,
+            now: std::time::Instant::now(),
+        };
+        session.on_bytes(input, &mut link);
+        let p = session.process(&mut env, Mode::Inline, &mut link);
         assert_eq!(
             (p.consumed, p.requests, p.outcome),
             (input.len(), 2, Outcome::Open)
         );
+        out.extend_from_slice(session.transmit());
+        session.on_sent(out.len(), &mut link);
+        assert!(session.is_between_requests());
     };
     for _ in 0..10 {
         turn(&mut session, &mut resp, &mut out);

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use switchyard::conn::{ConnConfig, H1Session};
+use switchyard::conn::{BufPool, ConnConfig, Env, H1Session, Link, Mode, Processed};
 use switchyard::handler::{After, ServeInfo};
 use switchyard::{Ctx, Dispatch, EngineKind, HttpError, Request, Response, Router};
 
@@ -144,6 +144,55 @@ pub fn inline_info() -> ServeInfo {
 /// A fresh session with the default connection settings.
 pub fn session() -> H1Session {
     H1Session::new(&ConnConfig::default(), Instant::now())
+}
+
+/// A session with the settings and spare buffers a worker lends it.
+pub struct Turns {
+    /// The connection.
+    pub session: H1Session,
+    /// The worker's spare buffers.
+    pub pool: BufPool,
+    /// Connection settings.
+    pub cfg: ConnConfig,
+}
+
+impl Turns {
+    /// A fresh connection.
+    pub fn new() -> Self {
+        Turns {
+            session: session(),
+            pool: BufPool::new(16 * 1024),
+            cfg: ConnConfig::default(),
+        }
+    }
+
+    /// One sans-IO turn as a loop worker runs it for a read: `input` arrives,
+    /// every request that can run inline is answered, and the socket takes
+    /// every response byte (`out` receives a copy of them when given).
+    /// After a stop (promotion), the unread request is dropped so the next
+    /// turn starts clean.
+    pub fn turn(
+        &mut self,
+        input: &[u8],
+        env: &mut Env<'_>,
+        out: Option<&mut Vec<u8>>,
+    ) -> Processed {
+        let mut link = Link {
+            pool: &mut self.pool,
+            cfg: &self.cfg,
+            now: Instant::now(),
+        };
+        self.session.on_bytes(input, &mut link);
+        let p = self.session.process(env, Mode::Inline, &mut link);
+        let sent = self.session.transmit().len();
+        if let Some(out) = out {
+            out.extend_from_slice(self.session.transmit());
+        }
+        self.session.on_sent(sent, &mut link);
+        let rest = self.session.take_input();
+        self.pool.put_input(rest);
+        p
+    }
 }
 
 /// `n` copies of `req` back to back (a pipelined batch).

@@ -45,13 +45,17 @@ pub struct Config {
     pub max_headers: usize,
     /// Time allowed from a request head's first byte to its end (slowloris).
     pub header_timeout: Duration,
-    /// How long a keep-alive connection may sit idle between requests.
+    /// How long a keep-alive connection may sit idle between requests (and
+    /// the longest pause inside a request body).
     pub idle_timeout: Duration,
+    /// The longest a request body may take in all, from the end of its head.
+    pub body_timeout: Duration,
     /// How long a response may wait for a client that does not read.
     pub write_timeout: Duration,
-    /// Response bytes a connection may have queued before it is closed.
+    /// Response bytes a connection may have queued before it stops answering
+    /// (and reading) pipelined requests until the client takes them.
     pub max_pending_output: usize,
-    /// Request bytes a promoted connection may hold ahead of its handlers.
+    /// Request bytes a connection may hold ahead of its answers.
     pub max_pending_input: usize,
     /// Default grace period for in-flight requests at shutdown.
     pub shutdown_grace: Duration,
@@ -74,6 +78,7 @@ impl Default for Config {
             max_headers: crate::proto::h1::MAX_HEADERS,
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
+            body_timeout: Duration::from_secs(60),
             write_timeout: Duration::from_secs(30),
             max_pending_output: 4 * 1024 * 1024,
             max_pending_input: 4 * 1024 * 1024,
@@ -172,6 +177,8 @@ impl Config {
                 limits,
                 header_timeout: self.header_timeout,
                 idle_timeout: self.idle_timeout,
+                body_timeout: self.body_timeout,
+                linger_timeout: ConnConfig::default().linger_timeout,
                 write_timeout: self.write_timeout,
                 max_pending_output: self.max_pending_output,
                 max_pending_input: self.max_pending_input,

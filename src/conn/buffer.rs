@@ -61,6 +61,13 @@ impl InBuf {
     /// Free space to read into, at least `min` bytes: moves unconsumed bytes to
     /// the front, and grows the storage when that is not enough.
     pub fn spare(&mut self, min: usize) -> &mut [u8] {
+        self.spare_within(min, None)
+    }
+
+    /// Like [`InBuf::spare`], but growth by doubling stops at `limit` bytes
+    /// of storage when the caller knows how much it will ever hold (a body of
+    /// known length); at least `min` bytes are free either way.
+    pub fn spare_within(&mut self, min: usize, limit: Option<usize>) -> &mut [u8] {
         if self.data.len() - self.end < min {
             if self.start > 0 {
                 self.data.copy_within(self.start..self.end, 0);
@@ -68,7 +75,9 @@ impl InBuf {
                 self.start = 0;
             }
             if self.data.len() - self.end < min {
-                let want = (self.end + min).max(self.data.len() * 2);
+                let need = self.end + min;
+                let doubled = self.data.len() * 2;
+                let want = limit.map_or(doubled, |l| doubled.min(l)).max(need);
                 self.data.resize(want, 0);
             }
         }

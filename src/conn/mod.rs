@@ -1,24 +1,32 @@
 //! Engine-agnostic connection logic: buffers, the per-connection HTTP/1.1
-//! session (pipelining order, keep-alive, the promotion decision), turning one
-//! parsed request into an encoded response, and deadlines. Every engine and
-//! the dispatch actor drive connections through this module; none of them
-//! holds HTTP logic of its own. `h2` drives h2c connections on an arbiter.
+//! session (the one state machine that owns every connection policy:
+//! pipelining order, keep-alive, caps, deadlines, lingering close, live
+//! bodies, the promotion decision), turning one parsed request into an
+//! encoded response, and the two drivers that serve a session — `ready`
+//! (readiness events, the loop workers) and `task` (an async task: promoted
+//! connections and the std engine). `h2` drives h2c connections on an arbiter.
 
 mod buffer;
 mod deadline;
 pub mod h2;
+mod io;
+mod ready;
 mod respond;
 mod session;
 mod settings;
+mod task;
 
 pub use buffer::{BufPool, InBuf, OutBuf};
 pub use deadline::{Deadline, DeadlineKind, Progress};
+pub use io::{flush, read_once, Read, Socket, Traffic};
+pub use ready::{drive, Drive, Event, Io, Readiness};
 pub use respond::{
     answer, answer_future, finish, parts, respond, respond_future, Env, Mode, Needs, Responded,
 };
 pub(crate) use session::READ_CHUNK;
-pub use session::{Drive, H1Session, Io, Outcome, Processed, Traffic};
+pub use session::{H1Session, Link, Outcome, Processed};
 pub use settings::ConnConfig;
+pub(crate) use task::{serve_h1, Served, Serving};
 
 #[cfg(test)]
 mod tests;

@@ -6,8 +6,8 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::handler::{
-    run_after, run_before, run_plain, Ctx, Flow, Handler, HttpError, RequestParts, Response,
-    ServeInfo,
+    run_after, run_before, run_plain, BodyMode, Ctx, Flow, Handler, HttpError, RequestParts,
+    Response, ServeInfo,
 };
 use crate::proto::h1::{self, encode_response, DateCache, EncodeOpts};
 use crate::proto::Version;
@@ -227,14 +227,20 @@ pub fn finish(
     date: &DateCache,
     out: &mut Vec<u8>,
 ) -> Responded {
-    if head.version == Version::Http10 {
+    let http10 = head.version == Version::Http10;
+    let live = resp.mode() == BodyMode::Live;
+    if http10 && !live {
         // HTTP/1.0 has no chunked coding; the streamed body is whole by now.
         resp.unstream();
     }
-    let close = !head.keep_alive || resp.wants_close();
+    let head_request = head.method == "HEAD";
+    // A live body on HTTP/1.0 ends with the connection.
+    let until_close = http10 && live && !head_request;
+    let close = !head.keep_alive || resp.wants_close() || until_close;
     let opts = EncodeOpts {
-        head_request: head.method == "HEAD",
+        head_request,
         close,
+        until_close,
     };
     encode_response(resp, opts, date, out);
     Responded::Done {

@@ -1,22 +1,34 @@
-//! `H1Session`: one HTTP/1.1 connection's state between reads — the protocol
-//! machine, the bytes of a partial request, queued response bytes, its
-//! deadline — and the read → process every pipelined request → write once
-//! cycle that readiness engines run on it.
+//! `H1Session`: one HTTP/1.1 connection as a sans-IO state machine that owns
+//! every connection policy — read pausing, the input and output caps,
+//! deadlines, lingering close, live (streamed) bodies — so that every driver
+//! (a readiness loop, a completion ring, an async task) only moves bytes.
+//!
+//! ```text
+//!  Serving ──close asked / peer FIN / bad framing──▶ Closing ──output drained──▶ (driver
+//!     │                                                 shuts its write side) ──▶ Lingering
+//!     └──────── deadline ran out / socket error ──▶ Closed ◀── peer EOF or linger deadline ──┘
+//! ```
+//!
+//! A driver feeds events — [`H1Session::on_read`] (or [`H1Session::on_bytes`]),
+//! [`H1Session::on_eof`], [`H1Session::on_sent`], [`H1Session::on_write_shut`],
+//! [`H1Session::on_body_chunk`], [`H1Session::on_timeout`] — and asks what to
+//! do: [`H1Session::wants_read`], [`H1Session::transmit`],
+//! [`H1Session::wants_shutdown_write`], [`H1Session::wants_body_chunk`],
+//! [`H1Session::deadline`], [`H1Session::is_closed`]. Requests are answered
+//! by [`H1Session::process`] in the mode the driver can run handlers in.
 
-use std::io::{self, Read, Write};
 use std::time::Instant;
+
+use bytes::Bytes;
 
 use super::{
     respond, respond_future, BufPool, ConnConfig, Deadline, DeadlineKind, Env, InBuf, Mode, Needs,
     OutBuf, Progress, Responded,
 };
-use crate::proto::h1::{self, encode_error, H1Conn, Poll};
+use crate::proto::h1::{self, encode_chunk, encode_error, H1Conn, Phase, Poll, LAST_CHUNK};
 
 /// Read size asked of the socket per call (by every HTTP/1.1 reader).
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
-
-/// Queued output above which a batch is written before reading more.
-const FLUSH_AT: usize = 64 * 1024;
 
 /// How a processed batch leaves the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,62 +66,49 @@ impl Default for Processed {
     }
 }
 
-/// What a readiness event left the connection as.
-#[derive(Debug)]
-pub enum Drive {
-    /// Still open; wait for the next event.
-    Open,
-    /// Close the socket now (everything writable was written or the peer is gone).
-    Close,
-    /// Hand the connection to a dispatch actor with these bytes: the unread
-    /// request and what follows it, and responses not yet written.
-    Promote {
-        /// The request that resolved async, and every byte after it.
-        input: InBuf,
-        /// Responses to earlier requests, not yet written (they leave first).
-        output: OutBuf,
-    },
-}
-
-/// Byte and request counts of one event, for the worker's counters.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Traffic {
-    /// Bytes read.
-    pub bytes_in: u64,
-    /// Bytes written.
-    pub bytes_out: u64,
-    /// Requests answered.
-    pub requests: u64,
-    /// 5xx and protocol-error responses.
-    pub errors: u64,
-}
-
-/// What an engine lends a session for one readiness event.
-pub struct Io<'a, 'w> {
-    /// The worker's spare buffers.
+/// What a driver lends the session for one event: the spare buffers, the
+/// settings and the clock.
+pub struct Link<'a> {
+    /// Spare buffers (a worker's pool, or a task's own).
     pub pool: &'a mut BufPool,
-    /// Route table, date, response and serve info.
-    pub env: &'a mut Env<'w>,
     /// Connection settings.
     pub cfg: &'a ConnConfig,
-    /// The loop's clock for this event.
+    /// The driver's clock for this event.
     pub now: Instant,
-    /// Counts of the event, for the worker's counters.
-    pub traffic: Traffic,
-    /// The readiness source reported the peer's half-close (or an error):
-    /// read to the end instead of trusting a short read.
-    pub peer_closed: bool,
 }
 
-/// Whether the connection still reads.
+/// Where the connection is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reading {
-    /// Reading requests.
-    Open,
-    /// Stopped until queued output drains (the socket may hold unread bytes).
-    Paused,
-    /// Done reading: flush, then close.
+enum Stage {
+    /// Reading and answering requests.
+    Serving,
+    /// No request is read or answered any more: queued output (and a live
+    /// body) is flushed, then the driver shuts the write side.
     Closing,
+    /// The write side is shut: what the peer still sends is read and
+    /// discarded, so the last response is not destroyed by a reset, until
+    /// the peer closes or the linger deadline passes.
+    Lingering,
+    /// Done: the driver drops the socket.
+    Closed,
+}
+
+/// How a live body's end is told to the peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LiveFraming {
+    /// HTTP/1.1 chunked coding: each piece is a chunk, the end is the last chunk.
+    Chunked,
+    /// HTTP/1.0: raw bytes, the end is the connection's close.
+    UntilClose,
+}
+
+/// A response body that leaves as the handler produces it.
+#[derive(Debug)]
+struct LiveBody {
+    /// The pieces, as the handler sends them; disconnected at the end.
+    chunks: flume::Receiver<Bytes>,
+    /// How pieces and the end are framed.
+    framing: LiveFraming,
 }
 
 /// One HTTP/1.1 connection between events.
@@ -117,22 +116,30 @@ enum Reading {
 pub struct H1Session {
     /// The protocol state machine.
     machine: H1Conn,
-    /// Bytes of a partial request kept between reads (none when idle).
+    /// Bytes of a partial request kept between events (none when idle).
     input: Option<InBuf>,
     /// Response bytes the socket has not taken yet (none when drained).
     output: Option<OutBuf>,
     /// The clock the connection is on.
     deadline: Deadline,
-    /// Reading state.
-    reading: Reading,
+    /// Where the connection is in its life.
+    stage: Stage,
+    /// The peer sent its FIN: requests already buffered are answered, a
+    /// partial one can never complete.
+    peer_closed: bool,
+    /// The last batch stopped with complete requests left, for lack of output
+    /// room: answering resumes as output drains.
+    held: bool,
+    /// Queued output reached the cap: no more requests are answered (nor
+    /// read) until it drains.
+    full: bool,
+    /// A response body still being produced (its head is already queued).
+    live: Option<LiveBody>,
     /// Whether an `Upgrade: h2c` request switches the connection to h2c.
     h2c_upgrade: bool,
     /// The request that asked to switch, as h2 stream 1 (after
     /// [`Needs::Upgrade`]).
-    upgrade: Option<http::Request<bytes::Bytes>>,
-    /// The readiness source reported the peer's half-close; kept, because
-    /// the event that said so may have been spent while reading was paused.
-    peer_closed: bool,
+    upgrade: Option<http::Request<Bytes>>,
 }
 
 impl H1Session {
@@ -143,11 +150,23 @@ impl H1Session {
             input: None,
             output: None,
             deadline: Deadline::accepted(now, cfg),
-            reading: Reading::Open,
+            stage: Stage::Serving,
+            peer_closed: false,
+            held: false,
+            full: false,
+            live: None,
             h2c_upgrade: false,
             upgrade: None,
-            peer_closed: false,
         }
+    }
+
+    /// A session for bytes already read elsewhere (`input`, from the start of
+    /// a request) and responses already produced (`output`, not yet written).
+    pub fn with_buffers(cfg: &ConnConfig, now: Instant, input: InBuf, output: OutBuf) -> Self {
+        let mut s = Self::new(cfg, now);
+        s.input = (!input.is_empty()).then_some(input);
+        s.output = (!output.is_empty()).then_some(output);
+        s
     }
 
     /// Lets a valid `Upgrade: h2c` request stop [`H1Session::process`] with
@@ -159,41 +178,368 @@ impl H1Session {
 
     /// The request that asked to switch to h2c, once [`H1Session::process`]
     /// stopped with [`Needs::Upgrade`].
-    pub fn take_upgrade(&mut self) -> Option<http::Request<bytes::Bytes>> {
+    pub fn take_upgrade(&mut self) -> Option<http::Request<Bytes>> {
         self.upgrade.take()
     }
 
-    /// The current deadline.
+    /// Bytes read after the upgrade request (the h2 connection's first bytes).
+    pub fn take_input(&mut self) -> InBuf {
+        self.input.take().unwrap_or_default()
+    }
+
+    // ---- what the driver asks ------------------------------------------
+
+    /// The current deadline: call [`H1Session::on_timeout`] once it passed.
     pub fn deadline(&self) -> Deadline {
         self.deadline
+    }
+
+    /// Whether the driver should read: the session has room for more
+    /// requests (or is draining input while lingering).
+    pub fn wants_read(&self) -> bool {
+        match self.stage {
+            Stage::Lingering => true,
+            Stage::Closing | Stage::Closed => false,
+            Stage::Serving => !self.peer_closed && !self.held && !self.output_full(),
+        }
+    }
+
+    /// Bytes to write, in order (empty when nothing is queued).
+    pub fn transmit(&self) -> &[u8] {
+        self.output.as_ref().map_or(&[], OutBuf::pending)
+    }
+
+    /// Whether the driver should shut its write side now (everything is
+    /// written and the connection closes); then report
+    /// [`H1Session::on_write_shut`].
+    pub fn wants_shutdown_write(&self) -> bool {
+        self.stage == Stage::Closing && self.output.is_none() && self.live.is_none()
+    }
+
+    /// The live body whose next piece the driver should wait for, when there
+    /// is room for it (report it with [`H1Session::on_body_chunk`]).
+    pub fn wants_body_chunk(&self) -> Option<&flume::Receiver<Bytes>> {
+        match &self.live {
+            Some(live) if !self.output_full() && self.stage != Stage::Closed => Some(&live.chunks),
+            _ => None,
+        }
+    }
+
+    /// Whether complete requests wait, held back by the output cap, and
+    /// there is room again to answer them.
+    pub fn can_answer(&self) -> bool {
+        self.held && !self.full && self.stage == Stage::Serving && self.live.is_none()
+    }
+
+    /// Whether a live body is being produced: only a driver that can wait for
+    /// its pieces can serve the connection now.
+    pub fn is_streaming(&self) -> bool {
+        self.live.is_some()
+    }
+
+    /// Whether the socket should be dropped now.
+    pub fn is_closed(&self) -> bool {
+        self.stage == Stage::Closed
     }
 
     /// Whether the connection has answered a request and waits for the next
     /// one with nothing buffered: closing it now loses nothing (a fresh
     /// connection, which may have a request in flight, is not).
     pub fn is_between_requests(&self) -> bool {
-        self.is_idle() && self.deadline.kind == DeadlineKind::Idle
+        self.stage == Stage::Serving
+            && self.input.is_none()
+            && self.output.is_none()
+            && self.live.is_none()
+            && self.deadline.kind == DeadlineKind::Idle
     }
 
-    /// Whether nothing is buffered in either direction.
-    pub fn is_idle(&self) -> bool {
-        self.input.is_none() && self.output.is_none() && self.reading == Reading::Open
+    /// The protocol phase of the buffered bytes.
+    pub fn phase(&self) -> Phase {
+        self.machine.phase(self.buffered())
     }
 
-    /// Answers every complete request in `input`, appending responses to `out`,
-    /// and stops before a request whose route cannot run in `mode`.
-    ///
-    /// A stop with [`Needs::Upgrade`] is the exception: `consumed` includes the
-    /// upgrade request, which [`H1Session::take_upgrade`] returns.
-    pub fn process(
+    /// Unconsumed request bytes.
+    fn buffered(&self) -> usize {
+        self.input.as_ref().map_or(0, InBuf::len)
+    }
+
+    /// Whether queued output reached the cap.
+    fn output_full(&self) -> bool {
+        self.full
+    }
+
+    // ---- events -----------------------------------------------------------
+
+    /// Room to read into (at least [`READ_CHUNK`] bytes, or what the request
+    /// being received still needs); report what was read with
+    /// [`H1Session::on_read`].
+    pub fn read_buf(&mut self, pool: &mut BufPool) -> &mut [u8] {
+        // A body of known length never makes the buffer grow past it (plus
+        // one read): doubling would leave up to half of it unused.
+        let limit = match self.stage {
+            Stage::Lingering => None,
+            _ => self.machine.wanted().map(|total| total + READ_CHUNK),
+        };
+        self.input
+            .get_or_insert_with(|| pool.input())
+            .spare_within(READ_CHUNK, limit)
+    }
+
+    /// `n` bytes were read into the last [`H1Session::read_buf`].
+    pub fn on_read(&mut self, n: usize, link: &mut Link<'_>) {
+        let Some(input) = self.input.as_mut() else {
+            return;
+        };
+        input.commit(n);
+        self.after_read(link);
+    }
+
+    /// Bytes arrived in a buffer of the driver's (a completion engine's
+    /// provided buffer): they are copied in.
+    pub fn on_bytes(&mut self, bytes: &[u8], link: &mut Link<'_>) {
+        if self.stage == Stage::Lingering {
+            return;
+        }
+        self.input
+            .get_or_insert_with(|| link.pool.input())
+            .extend(bytes);
+        self.after_read(link);
+    }
+
+    /// Book-keeping after bytes arrived.
+    fn after_read(&mut self, link: &mut Link<'_>) {
+        if self.stage == Stage::Lingering {
+            // Discarded: only the peer's EOF matters now.
+            if let Some(input) = self.input.take() {
+                link.pool.put_input(input);
+            }
+            return;
+        }
+        if self.buffered() > input_cap(link.cfg) {
+            tracing::debug!(
+                buffered = self.buffered(),
+                "client too far ahead of its answers; closing"
+            );
+            self.abort(link.pool);
+            return;
+        }
+        if self.machine.phase(self.buffered()) == Phase::PartialBody {
+            // Body bytes renew the body's inactivity clock (within its total).
+            self.refresh(link, Progress::default());
+        }
+    }
+
+    /// A read found nothing: an input buffer holding nothing goes back to
+    /// the pool (an idle connection holds no buffer).
+    pub fn on_read_blocked(&mut self, pool: &mut BufPool) {
+        if self.input.as_ref().is_some_and(InBuf::is_empty) {
+            if let Some(i) = self.input.take() {
+                pool.put_input(i);
+            }
+        }
+    }
+
+    /// The peer closed its sending side (a read returned 0).
+    pub fn on_eof(&mut self, link: &mut Link<'_>) {
+        self.on_read_blocked(link.pool);
+        match self.stage {
+            Stage::Lingering => self.finish(link.pool),
+            Stage::Serving => {
+                self.peer_closed = true;
+                if !self.held {
+                    // Requests already answered are still written; a partial
+                    // request can never complete.
+                    self.stage = Stage::Closing;
+                }
+            }
+            Stage::Closing | Stage::Closed => {}
+        }
+    }
+
+    /// The socket failed: nothing more can be sent or received.
+    pub fn on_error(&mut self, pool: &mut BufPool) {
+        self.abort(pool);
+    }
+
+    /// `n` bytes of [`H1Session::transmit`] were written.
+    pub fn on_sent(&mut self, n: usize, link: &mut Link<'_>) {
+        let Some(output) = self.output.as_mut() else {
+            return;
+        };
+        output.advance(n);
+        if output.is_empty() {
+            if let Some(o) = self.output.take() {
+                link.pool.put_output(o);
+            }
+        }
+        self.refresh(
+            link,
+            Progress {
+                wrote: n > 0,
+                answered: false,
+            },
+        );
+    }
+
+    /// The driver shut its write side (after [`H1Session::wants_shutdown_write`]).
+    pub fn on_write_shut(&mut self, link: &mut Link<'_>) {
+        if self.stage != Stage::Closing {
+            return;
+        }
+        if self.peer_closed {
+            // Its EOF was read: nothing unread is left to cause a reset.
+            self.finish(link.pool);
+            return;
+        }
+        self.stage = Stage::Lingering;
+        if let Some(input) = self.input.take() {
+            link.pool.put_input(input);
+        }
+        self.deadline = Deadline::of(DeadlineKind::Linger, link.now + link.cfg.linger_timeout);
+    }
+
+    /// The next piece of the live body (`None`: the handler finished it).
+    pub fn on_body_chunk(&mut self, chunk: Option<Bytes>, link: &mut Link<'_>) {
+        let Some(live) = &self.live else {
+            return;
+        };
+        let framing = live.framing;
+        let out = self.output.get_or_insert_with(|| link.pool.output()).vec();
+        match (chunk, framing) {
+            (Some(c), LiveFraming::Chunked) => encode_chunk(&c, out),
+            (Some(c), LiveFraming::UntilClose) => out.extend_from_slice(&c),
+            (None, LiveFraming::Chunked) => {
+                out.extend_from_slice(LAST_CHUNK);
+                self.live = None;
+            }
+            (None, LiveFraming::UntilClose) => {
+                self.live = None;
+                self.stage = Stage::Closing;
+            }
+        }
+        if self.output.as_ref().is_some_and(OutBuf::is_empty) {
+            if let Some(o) = self.output.take() {
+                link.pool.put_output(o);
+            }
+        }
+        self.refresh(link, Progress::default());
+    }
+
+    /// The deadline may have passed: a connection whose clock ran out closes
+    /// (the client stalled its head, body or reading, or stayed idle).
+    pub fn on_timeout(&mut self, link: &mut Link<'_>) {
+        if self.stage != Stage::Closed && self.deadline.expired(link.now) {
+            tracing::debug!(kind = ?self.deadline.kind, "connection deadline passed; closing");
+            self.finish(link.pool);
+        }
+    }
+
+    /// Closes the connection gracefully if it is between requests (shutdown
+    /// drains idle connections this way); true if it began closing.
+    pub fn close_if_idle(&mut self) -> bool {
+        let idle = self.is_between_requests();
+        if idle {
+            self.stage = Stage::Closing;
+        }
+        idle
+    }
+
+    /// Gives the session's buffers back to the pool (the connection is dropped).
+    pub fn release(&mut self, pool: &mut BufPool) {
+        self.finish(pool);
+    }
+
+    /// Closes now, returning the buffers.
+    fn finish(&mut self, pool: &mut BufPool) {
+        self.stage = Stage::Closed;
+        self.live = None;
+        if let Some(i) = self.input.take() {
+            pool.put_input(i);
+        }
+        if let Some(o) = self.output.take() {
+            pool.put_output(o);
+        }
+    }
+
+    /// Closes at once: the connection cannot be served any further.
+    fn abort(&mut self, pool: &mut BufPool) {
+        self.finish(pool);
+    }
+
+    /// Notes whether output is over the cap, and picks the next deadline
+    /// after an event.
+    fn refresh(&mut self, link: &Link<'_>, done: Progress) {
+        self.full = self.output.as_ref().map_or(0, OutBuf::len) >= link.cfg.max_pending_output;
+        if matches!(self.stage, Stage::Lingering | Stage::Closed) {
+            return;
+        }
+        let pending = self.output.is_some();
+        let phase = self.machine.phase(self.buffered());
+        self.deadline = self.deadline.next(
+            link.now,
+            phase,
+            pending,
+            self.live.is_some(),
+            done,
+            link.cfg,
+        );
+    }
+
+    // ---- answering --------------------------------------------------------
+
+    /// Answers every complete buffered request that can run in `mode`, in
+    /// order, while queued output is under the cap; stops before a request
+    /// whose route cannot run in `mode`. In [`Mode::Blocking`] at most one
+    /// request is answered (sync routes behind it go back to the arbiter).
+    pub fn process(&mut self, env: &mut Env<'_>, mode: Mode, link: &mut Link<'_>) -> Processed {
+        if self.stage != Stage::Serving || self.live.is_some() || self.input.is_none() {
+            return Processed::default();
+        }
+        let mut input = self.input.take().unwrap_or_default();
+        let mut output = self.output.take().unwrap_or_else(|| link.pool.output());
+        // The vector also holds bytes already written (before the cursor).
+        let pending = output.len();
+        let out = output.vec();
+        let stop_at = out.len() - pending + link.cfg.max_pending_output;
+        let p = self.answer(input.filled(), out, env, mode, stop_at);
+        input.consume(p.consumed);
+        self.input = keep(input, link.pool, InBuf::is_empty, BufPool::put_input);
+        self.output = keep(output, link.pool, OutBuf::is_empty, BufPool::put_output);
+        match p.outcome {
+            Outcome::Close => self.stage = Stage::Closing,
+            Outcome::Open if self.peer_closed && !self.held && self.live.is_none() => {
+                self.stage = Stage::Closing;
+            }
+            _ => {}
+        }
+        self.refresh(
+            link,
+            Progress {
+                wrote: false,
+                answered: p.requests > 0,
+            },
+        );
+        p
+    }
+
+    /// The request loop of [`H1Session::process`], over the buffered bytes.
+    fn answer(
         &mut self,
         input: &[u8],
         out: &mut Vec<u8>,
         env: &mut Env<'_>,
         mode: Mode,
+        stop_at: usize,
     ) -> Processed {
         let mut done = Processed::default();
+        self.held = false;
         loop {
+            if out.len() >= stop_at || (mode == Mode::Blocking && done.requests > 0) {
+                // Backpressure (or the one blocking turn is over): the rest
+                // stays buffered and is answered when output drains.
+                self.held = done.consumed < input.len();
+                return done;
+            }
             let buf = &input[done.consumed..];
             let mut headers = h1::empty_headers();
             match self.machine.poll(buf, &mut headers) {
@@ -202,6 +548,7 @@ impl H1Session {
                         if let Some(up) = crate::proto::h2::h2c_upgrade(&req) {
                             done.consumed += req.len;
                             self.upgrade = Some(up);
+                            out.extend_from_slice(crate::proto::h2::SWITCHING_PROTOCOLS);
                             done.outcome = Outcome::Stopped(Needs::Upgrade);
                             return done;
                         }
@@ -215,8 +562,15 @@ impl H1Session {
                             done.consumed += req.len;
                             done.requests += 1;
                             done.errors += u32::from(status >= 500);
+                            self.live = live_body(env, &req.head);
+                            let live = self.live.is_some();
                             if close {
                                 done.outcome = Outcome::Close;
+                                return done;
+                            }
+                            if live {
+                                // Later responses wait for this body's end.
+                                self.held = done.consumed < input.len();
                                 return done;
                             }
                         }
@@ -225,8 +579,11 @@ impl H1Session {
                 Poll::HeadOnly(head) => {
                     if mode == Mode::Inline && env.table.route_async(head.method, head.path) {
                         // Decided on the head so an async request's body is
-                        // read by its dispatch actor, not the worker.
+                        // read by its dispatch actor, not the worker; the
+                        // machine starts the request over there, so its head
+                        // (and `Expect: 100-continue`) is seen again.
                         done.outcome = Outcome::Stopped(Needs::Dispatch);
+                        self.machine = H1Conn::new(*self.machine.limits());
                     } else if head.expect_continue {
                         out.extend_from_slice(h1::CONTINUE);
                     }
@@ -243,201 +600,78 @@ impl H1Session {
         }
     }
 
-    /// Answers the request at the start of `input`, whose route has a future
-    /// handler (after [`H1Session::process`] stopped with [`Needs::Future`]).
-    pub async fn process_future(
-        &mut self,
-        input: &[u8],
-        out: &mut Vec<u8>,
-        env: &mut Env<'_>,
-    ) -> Processed {
+    /// Answers the request at the start of the buffered bytes, whose route has
+    /// a future handler (after [`H1Session::process`] stopped with
+    /// [`Needs::Future`]).
+    pub async fn process_future(&mut self, env: &mut Env<'_>, link: &mut Link<'_>) -> Processed {
         let mut done = Processed::default();
+        let Some(mut input) = self.input.take() else {
+            return done;
+        };
+        let mut output = self.output.take().unwrap_or_else(|| link.pool.output());
         let mut headers = h1::empty_headers();
-        match self.machine.poll(input, &mut headers) {
+        let mut close = false;
+        match self.machine.poll(input.filled(), &mut headers) {
             Poll::Request(req) => {
-                if let Responded::Done { close, status } = respond_future(&req, env, out).await {
+                if let Responded::Done { close: c, status } =
+                    respond_future(&req, env, output.vec()).await
+                {
                     done.consumed = req.len;
                     done.requests = 1;
                     done.errors = u32::from(status >= 500);
-                    if close {
-                        done.outcome = Outcome::Close;
-                    }
+                    self.live = live_body(env, &req.head);
+                    close = c;
                 }
             }
             Poll::Error(err) => {
-                encode_error(&err, env.date, out);
+                encode_error(&err, env.date, output.vec());
                 done.errors = 1;
-                done.outcome = Outcome::Close;
+                close = true;
             }
             Poll::HeadOnly(_) | Poll::NeedMore => {}
         }
+        input.consume(done.consumed);
+        self.input = keep(input, link.pool, InBuf::is_empty, BufPool::put_input);
+        self.output = keep(output, link.pool, OutBuf::is_empty, BufPool::put_output);
+        if close {
+            done.outcome = Outcome::Close;
+            self.stage = Stage::Closing;
+        }
+        self.refresh(
+            link,
+            Progress {
+                wrote: false,
+                answered: done.requests > 0,
+            },
+        );
         done
     }
+}
 
-    /// The protocol phase given `buffered` unconsumed bytes.
-    pub fn phase(&self, buffered: usize) -> crate::proto::h1::Phase {
-        self.machine.phase(buffered)
+/// Takes the live body of the response just encoded, if it has one that must
+/// be sent (not for `HEAD` nor a bodiless status).
+fn live_body(env: &mut Env<'_>, head: &h1::Head<'_>) -> Option<LiveBody> {
+    let chunks = env.resp.take_live()?;
+    if head.method == "HEAD" || !h1::has_body(env.resp.status()) {
+        return None;
     }
+    let framing = if head.version == crate::proto::Version::Http10 {
+        LiveFraming::UntilClose
+    } else {
+        LiveFraming::Chunked
+    };
+    Some(LiveBody { chunks, framing })
+}
 
-    /// Handles readability: reads until the socket is drained, answering every
-    /// complete request, then writes all responses at once.
-    pub fn on_readable<S: Read + Write>(&mut self, sock: &mut S, io: &mut Io<'_, '_>) -> Drive {
-        self.peer_closed |= io.peer_closed;
-        if self.reading != Reading::Open {
-            return self.on_writable(sock, io);
-        }
-        let mut input = self.input.take().unwrap_or_else(|| io.pool.input());
-        let mut output = self.output.take().unwrap_or_else(|| io.pool.output());
-        let (wrote_before, answered_before) = (io.traffic.bytes_out, io.traffic.requests);
-        let mut peer_closed = false;
-        loop {
-            let spare = input.spare(READ_CHUNK);
-            let asked = spare.len();
-            let n = match sock.read(spare) {
-                Ok(0) => {
-                    peer_closed = true;
-                    break;
-                }
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return self.finish(io.pool, input, output, Drive::Close),
-            };
-            input.commit(n);
-            io.traffic.bytes_in += n as u64;
-            let p = self.process(input.filled(), output.vec(), io.env, Mode::Inline);
-            input.consume(p.consumed);
-            io.traffic.requests += u64::from(p.requests);
-            io.traffic.errors += u64::from(p.errors);
-            match p.outcome {
-                Outcome::Open => {}
-                Outcome::Close => {
-                    self.reading = Reading::Closing;
-                    break;
-                }
-                Outcome::Stopped(_) => return Drive::Promote { input, output },
-            }
-            if output.len() >= FLUSH_AT {
-                // A client pipelining faster than it reads: write, and stop
-                // reading while the socket refuses more.
-                if !write_out(sock, &mut output, &mut io.traffic) {
-                    return self.finish(io.pool, input, output, Drive::Close);
-                }
-                if !output.is_empty() {
-                    self.reading = Reading::Paused;
-                    break;
-                }
-            }
-            if n < asked && !self.peer_closed {
-                // A short read drained the socket; another read would only
-                // return EAGAIN. Edge-triggered readiness reports later bytes,
-                // and a FIN that came with these bytes is reported with them.
-                break;
-            }
-        }
-        if peer_closed && self.reading == Reading::Open {
-            // Requests already answered are still written; a partial request
-            // can never complete.
-            self.reading = Reading::Closing;
-        }
-        if !write_out(sock, &mut output, &mut io.traffic) {
-            return self.finish(io.pool, input, output, Drive::Close);
-        }
-        let done = Progress {
-            wrote: io.traffic.bytes_out > wrote_before,
-            answered: io.traffic.requests > answered_before,
-        };
-        self.settle(io.pool, input, output, io.cfg, io.now, done)
-    }
-
-    /// Handles writability: writes queued bytes; resumes reading when a paused
-    /// connection drains.
-    pub fn on_writable<S: Read + Write>(&mut self, sock: &mut S, io: &mut Io<'_, '_>) -> Drive {
-        self.peer_closed |= io.peer_closed;
-        let Some(mut output) = self.output.take() else {
-            return if self.reading == Reading::Closing {
-                Drive::Close
-            } else {
-                Drive::Open
-            };
-        };
-        let before = output.len();
-        if !write_out(sock, &mut output, &mut io.traffic) {
-            return self.finish(io.pool, InBuf::default(), output, Drive::Close);
-        }
-        if output.len() < before {
-            self.deadline = self.deadline.wrote(io.now, io.cfg);
-        }
-        if !output.is_empty() {
-            self.output = Some(output);
-            return Drive::Open;
-        }
-        io.pool.put_output(output);
-        match self.reading {
-            Reading::Closing => Drive::Close,
-            Reading::Paused => {
-                self.reading = Reading::Open;
-                self.on_readable(sock, io)
-            }
-            Reading::Open => {
-                let buffered = self.input.as_ref().map_or(0, InBuf::len);
-                let phase = self.machine.phase(buffered);
-                let done = Progress {
-                    wrote: true,
-                    answered: false,
-                };
-                self.deadline = self.deadline.next(io.now, phase, false, done, io.cfg);
-                Drive::Open
-            }
-        }
-    }
-
-    /// Stores what is left after an event and picks the next deadline.
-    fn settle(
-        &mut self,
-        pool: &mut BufPool,
-        input: InBuf,
-        output: OutBuf,
-        cfg: &ConnConfig,
-        now: Instant,
-        done: Progress,
-    ) -> Drive {
-        if output.len() > cfg.max_pending_output {
-            tracing::debug!(
-                pending = output.len(),
-                "client does not read its responses; closing"
-            );
-            return self.finish(pool, input, output, Drive::Close);
-        }
-        if self.reading == Reading::Closing && output.is_empty() {
-            return self.finish(pool, input, output, Drive::Close);
-        }
-        let phase = self.machine.phase(input.len());
-        self.deadline = self
-            .deadline
-            .next(now, phase, !output.is_empty(), done, cfg);
-        self.input = keep(input, pool, InBuf::is_empty, BufPool::put_input);
-        self.output = keep(output, pool, OutBuf::is_empty, BufPool::put_output);
-        Drive::Open
-    }
-
-    /// Returns both buffers to the pool and yields `drive`.
-    fn finish(&mut self, pool: &mut BufPool, input: InBuf, output: OutBuf, drive: Drive) -> Drive {
-        pool.put_input(input);
-        pool.put_output(output);
-        if let Some(i) = self.input.take() {
-            pool.put_input(i);
-        }
-        if let Some(o) = self.output.take() {
-            pool.put_output(o);
-        }
-        drive
-    }
-
-    /// Gives the session's buffers back to the pool (the connection is closing).
-    pub fn release(&mut self, pool: &mut BufPool) {
-        self.finish(pool, InBuf::default(), OutBuf::default(), Drive::Close);
-    }
+/// The most request bytes a connection may hold ahead of its answers: the
+/// pending-input cap, or one whole largest request when that is bigger (a
+/// body may be larger than the cap).
+fn input_cap(cfg: &ConnConfig) -> usize {
+    let one_request = cfg.limits.max_request_line + cfg.limits.max_header_block;
+    let body = usize::try_from(cfg.limits.max_body).unwrap_or(usize::MAX);
+    cfg.max_pending_input
+        .max(one_request.saturating_add(body))
+        .saturating_add(READ_CHUNK)
 }
 
 /// Keeps a non-empty buffer on the connection; an empty one goes back to the pool.
@@ -453,21 +687,4 @@ fn keep<B>(
     } else {
         Some(buf)
     }
-}
-
-/// Writes as much queued output as the socket takes; false on a write error.
-fn write_out<S: Write>(sock: &mut S, output: &mut OutBuf, traffic: &mut Traffic) -> bool {
-    while !output.is_empty() {
-        match sock.write(output.pending()) {
-            Ok(0) => return false,
-            Ok(n) => {
-                traffic.bytes_out += n as u64;
-                output.advance(n);
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return false,
-        }
-    }
-    true
 }

@@ -1,11 +1,15 @@
-//! The session's read → answer → write cycle over an in-memory socket that
-//! simulates short reads, would-block and a peer that stops reading.
+//! The session's read → answer → write cycle, driven by the readiness driver
+//! over an in-memory socket that simulates short reads, would-block, a peer
+//! that stops reading and one that closes.
 
 use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+use std::io;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::{BufPool, ConnConfig, DeadlineKind, Drive, Env, H1Session, Io, Traffic};
+use super::{
+    drive, BufPool, ConnConfig, DeadlineKind, Drive, Env, Event, H1Session, Io, Link, Readiness,
+    Socket, Traffic,
+};
 use crate::config::EngineKind;
 use crate::handler::{Response, ServeInfo};
 use crate::proto::h1::DateCache;
@@ -26,6 +30,8 @@ struct Duplex {
     room: usize,
     /// Number of write calls that moved bytes.
     writes: usize,
+    /// Whether the write side was shut.
+    shut: bool,
 }
 
 impl Duplex {
@@ -38,7 +44,7 @@ impl Duplex {
     }
 }
 
-impl Read for Duplex {
+impl Socket for Duplex {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self.reads.pop_front() {
             Some(Some(mut chunk)) => {
@@ -54,9 +60,7 @@ impl Read for Duplex {
             None => Err(io::ErrorKind::WouldBlock.into()),
         }
     }
-}
 
-impl Write for Duplex {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if self.room == 0 {
             return Err(io::ErrorKind::WouldBlock.into());
@@ -68,7 +72,8 @@ impl Write for Duplex {
         Ok(n)
     }
 
-    fn flush(&mut self) -> io::Result<()> {
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.shut = true;
         Ok(())
     }
 }
@@ -76,6 +81,7 @@ impl Write for Duplex {
 /// A session, its worker's pieces, and a small route table.
 struct Rig {
     session: H1Session,
+    ready: Readiness,
     pool: BufPool,
     resp: Response,
     date: DateCache,
@@ -94,6 +100,12 @@ impl Rig {
             ctx.bytes("application/octet-stream", &[b'x'; 64 * 1024]);
             Ok(())
         });
+        router.get("/live", |ctx| {
+            let body = ctx.response().live("text/plain");
+            body.send("a").expect("queued");
+            body.send("bc").expect("queued");
+            Ok(())
+        });
         router
             .get("/slow", |ctx| {
                 ctx.text("slow");
@@ -102,6 +114,7 @@ impl Rig {
             .asynchronous();
         Rig {
             session: H1Session::new(&cfg, Instant::now()),
+            ready: Readiness::default(),
             pool: BufPool::new(4096),
             resp: Response::new(),
             date: DateCache::new(SystemTime::now()),
@@ -111,19 +124,19 @@ impl Rig {
     }
 
     fn readable(&mut self, sock: &mut Duplex) -> Drive {
-        self.event(sock, H1Session::on_readable)
+        let ev = Event {
+            readable: true,
+            closed: sock.eof,
+        };
+        self.event(sock, ev)
     }
 
     fn writable(&mut self, sock: &mut Duplex) -> Drive {
-        self.event(sock, H1Session::on_writable)
+        self.event(sock, Event::default())
     }
 
-    /// One readiness event handled by `handler`, as a worker would.
-    fn event(
-        &mut self,
-        sock: &mut Duplex,
-        handler: fn(&mut H1Session, &mut Duplex, &mut Io<'_, '_>) -> Drive,
-    ) -> Drive {
+    /// One readiness event, as a worker would serve it.
+    fn event(&mut self, sock: &mut Duplex, ev: Event) -> Drive {
         let info = ServeInfo {
             engine: EngineKind::Epoll,
             dispatch: Dispatch::Inline,
@@ -141,9 +154,18 @@ impl Rig {
             cfg: &self.cfg,
             now: Instant::now(),
             traffic: Traffic::default(),
-            peer_closed: sock.eof,
         };
-        handler(&mut self.session, sock, &mut io)
+        drive(&mut self.session, &mut self.ready, sock, ev, &mut io)
+    }
+
+    /// Runs `event` on the session with a link at `now`.
+    fn with_link(&mut self, now: Instant, event: impl FnOnce(&mut H1Session, &mut Link<'_>)) {
+        let mut link = Link {
+            pool: &mut self.pool,
+            cfg: &self.cfg,
+            now,
+        };
+        event(&mut self.session, &mut link);
     }
 }
 
@@ -164,7 +186,10 @@ fn pipelined_requests_are_answered_with_one_write() {
     assert!(matches!(rig.readable(&mut sock), Drive::Open));
     assert_eq!(count(&sock.written, b"Hello, World!"), 16);
     assert_eq!(sock.writes, 1, "all 16 responses left in one write");
-    assert!(rig.session.is_idle(), "nothing is kept between requests");
+    assert!(
+        rig.session.is_between_requests(),
+        "nothing is kept between requests"
+    );
     assert_eq!(rig.session.deadline().kind, DeadlineKind::Idle);
 }
 
@@ -175,17 +200,20 @@ fn a_request_split_across_reads_is_kept_until_complete() {
     let mut sock = Duplex::new(&[a]);
     assert!(matches!(rig.readable(&mut sock), Drive::Open));
     assert!(sock.written.is_empty());
-    assert!(!rig.session.is_idle());
+    assert!(!rig.session.is_between_requests());
     assert_eq!(rig.session.deadline().kind, DeadlineKind::Head);
     sock.reads.push_back(Some(b.to_vec()));
     assert!(matches!(rig.readable(&mut sock), Drive::Open));
     assert_eq!(count(&sock.written, b"Hello, World!"), 1);
-    assert!(rig.session.is_idle());
+    assert!(rig.session.is_between_requests());
 }
 
 #[test]
 fn a_peer_that_stops_reading_pauses_the_connection_until_writable() {
-    let mut rig = Rig::new(ConnConfig::default());
+    let mut rig = Rig::new(ConnConfig {
+        max_pending_output: 64 * 1024,
+        ..ConnConfig::default()
+    });
     let big = b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n".repeat(2);
     let mut sock = Duplex::new(&[&big, HELLO]);
     sock.room = 10_000;
@@ -197,6 +225,9 @@ fn a_peer_that_stops_reading_pauses_the_connection_until_writable() {
         1,
         "reading paused while the output is stuck"
     );
+    // The next request's bytes arrive while paused: the edge is remembered.
+    assert!(matches!(rig.readable(&mut sock), Drive::Open));
+    assert_eq!(sock.reads.len(), 1);
     sock.room = usize::MAX;
     assert!(matches!(rig.writable(&mut sock), Drive::Open));
     assert_eq!(
@@ -208,15 +239,52 @@ fn a_peer_that_stops_reading_pauses_the_connection_until_writable() {
 }
 
 #[test]
-fn output_over_the_cap_closes_the_connection() {
+fn output_over_the_cap_holds_later_requests_without_closing() {
     let cfg = ConnConfig {
         max_pending_output: 32 * 1024,
         ..ConnConfig::default()
     };
     let mut rig = Rig::new(cfg);
-    let mut sock = Duplex::new(&[b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n"]);
+    let big = b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n".repeat(3);
+    let mut sock = Duplex::new(&[&big]);
     sock.room = 0;
-    assert!(matches!(rig.readable(&mut sock), Drive::Close));
+    assert_eq!(rig.readable(&mut sock), Drive::Open);
+    assert_eq!(
+        count(rig.session.transmit(), b"HTTP/1.1 200 OK"),
+        1,
+        "one response over the cap, the rest held"
+    );
+    assert!(!rig.session.wants_read(), "reading paused");
+    sock.room = usize::MAX;
+    assert_eq!(rig.writable(&mut sock), Drive::Open);
+    assert_eq!(count(&sock.written, b"HTTP/1.1 200 OK"), 3);
+    assert!(rig.session.is_between_requests());
+}
+
+#[test]
+fn a_reading_client_gets_a_response_many_times_the_cap() {
+    let cfg = ConnConfig {
+        max_pending_output: 1024,
+        ..ConnConfig::default()
+    };
+    let mut rig = Rig::new(cfg);
+    let mut sock = Duplex::new(&[b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n"]);
+    sock.room = 3000;
+    assert_eq!(rig.readable(&mut sock), Drive::Open);
+    for _ in 0..100 {
+        if rig.session.transmit().is_empty() {
+            break;
+        }
+        sock.room = 3000;
+        assert_eq!(rig.writable(&mut sock), Drive::Open);
+    }
+    let body_at = sock
+        .written
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap()
+        + 4;
+    assert_eq!(sock.written.len() - body_at, 64 * 1024, "the whole body");
 }
 
 #[test]
@@ -226,20 +294,56 @@ fn an_async_route_hands_over_its_request_and_earlier_responses() {
     let batch = [HELLO, slow, HELLO].concat();
     let mut sock = Duplex::new(&[&batch]);
     sock.room = 0;
-    let Drive::Promote { input, output } = rig.readable(&mut sock) else {
-        panic!("expected a promotion");
-    };
+    assert_eq!(rig.readable(&mut sock), Drive::Promote);
     assert_eq!(
-        input.filled(),
-        &[&slow[..], HELLO].concat()[..],
-        "the async request and what follows"
-    );
-    assert_eq!(
-        count(output.pending(), b"Hello, World!"),
+        count(rig.session.transmit(), b"Hello, World!"),
         1,
         "the earlier response travels along"
     );
+    assert_eq!(
+        rig.session.take_input().filled(),
+        &[&slow[..], HELLO].concat()[..],
+        "the async request and what follows"
+    );
     assert!(sock.written.is_empty());
+}
+
+#[test]
+fn a_live_body_moves_the_connection_and_leaves_piece_by_piece() {
+    let mut rig = Rig::new(ConnConfig::default());
+    let live = b"GET /live HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut sock = Duplex::new(&[&[&live[..], HELLO].concat()]);
+    assert_eq!(
+        rig.readable(&mut sock),
+        Drive::Promote,
+        "only a task can wait for pieces"
+    );
+    assert!(rig.session.is_streaming());
+    let head = rig.session.transmit().to_vec();
+    assert!(
+        head.ends_with(b"transfer-encoding: chunked\r\n\r\n"),
+        "{head:?}"
+    );
+    for _ in 0..3 {
+        let piece = rig
+            .session
+            .wants_body_chunk()
+            .expect("a piece is wanted")
+            .try_recv()
+            .ok();
+        rig.with_link(Instant::now(), |s, link| s.on_body_chunk(piece, link));
+    }
+    assert!(!rig.session.is_streaming());
+    assert!(rig
+        .session
+        .transmit()
+        .ends_with(b"1\r\na\r\n2\r\nbc\r\n0\r\n\r\n"));
+    assert_eq!(
+        rig.writable(&mut sock),
+        Drive::Open,
+        "the held request follows"
+    );
+    assert_eq!(count(&sock.written, b"Hello, World!"), 1);
 }
 
 #[test]
@@ -247,16 +351,26 @@ fn a_peer_close_after_complete_requests_still_gets_its_responses() {
     let mut rig = Rig::new(ConnConfig::default());
     let mut sock = Duplex::new(&[HELLO]);
     sock.eof = true;
-    assert!(matches!(rig.readable(&mut sock), Drive::Close));
+    assert_eq!(rig.readable(&mut sock), Drive::Close);
     assert_eq!(count(&sock.written, b"Hello, World!"), 1);
 }
 
 #[test]
-fn a_malformed_request_is_answered_then_closed() {
+fn a_malformed_request_is_answered_then_the_write_side_shut_and_drained() {
     let mut rig = Rig::new(ConnConfig::default());
     let mut sock = Duplex::new(&[b"GET / HTTP/1.1\r\nHost x\r\n\r\n"]);
-    assert!(matches!(rig.readable(&mut sock), Drive::Close));
+    assert_eq!(rig.readable(&mut sock), Drive::Open, "lingering");
     assert!(sock.written.starts_with(b"HTTP/1.1 400 "));
+    assert!(sock.shut);
+    assert_eq!(rig.session.deadline().kind, DeadlineKind::Linger);
+    sock.reads
+        .push_back(Some(b"junk the client still sent".to_vec()));
+    sock.eof = true;
+    assert_eq!(
+        rig.readable(&mut sock),
+        Drive::Close,
+        "closed at the peer's EOF"
+    );
 }
 
 #[test]
@@ -264,13 +378,27 @@ fn connection_close_is_honoured_after_the_response() {
     let mut rig = Rig::new(ConnConfig::default());
     let req = b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     let mut sock = Duplex::new(&[req, HELLO]);
-    assert!(matches!(rig.readable(&mut sock), Drive::Close));
+    assert_eq!(rig.readable(&mut sock), Drive::Open, "lingering");
     assert_eq!(
         count(&sock.written, b"Hello, World!"),
         1,
         "nothing after close is answered"
     );
     assert!(count(&sock.written, b"connection: close") == 1);
+    assert!(sock.shut, "the write side is shut once the response left");
+    assert_eq!(rig.readable(&mut sock), Drive::Open, "still lingering");
+    assert!(sock.reads.is_empty(), "what followed was drained");
+}
+
+#[test]
+fn a_lingering_connection_closes_at_its_deadline() {
+    let mut rig = Rig::new(ConnConfig::default());
+    let req = b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let mut sock = Duplex::new(&[req]);
+    assert_eq!(rig.readable(&mut sock), Drive::Open);
+    let at = rig.session.deadline().at;
+    rig.with_link(at, |s, link| s.on_timeout(link));
+    assert!(rig.session.is_closed());
 }
 
 #[test]

@@ -15,7 +15,6 @@ use switchyard_actors::{spawn_on, Addr, RestartPolicy, SpawnOptions};
 
 pub use actor::DispatchActor;
 pub use messages::DispatchMsg;
-pub(crate) use serve::{serve_h1, Served, Serving};
 
 use crate::config::EngineKind;
 use crate::conn::ConnConfig;

@@ -4,21 +4,19 @@
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
-use crate::conn::{InBuf, OutBuf};
+use crate::conn::H1Session;
 
-/// A connection leaving its worker: the socket, the request that resolved
-/// async with every byte after it, and responses not yet written (they leave
-/// first).
+/// A connection leaving its worker: the socket and its session, which holds
+/// the request that resolved async with every byte after it, responses not
+/// yet written (they leave first), and a live body being sent.
 #[derive(Debug)]
 pub struct Promotion {
     /// The socket (non-blocking, no longer registered with the worker's poller).
     pub stream: TcpStream,
     /// The peer.
     pub remote: Option<SocketAddr>,
-    /// Unprocessed bytes, starting at the async request.
-    pub input: InBuf,
-    /// Responses produced inline for earlier requests, not yet written.
-    pub output: OutBuf,
+    /// The connection's state, carried whole.
+    pub session: H1Session,
 }
 
 /// Takes promoted connections.

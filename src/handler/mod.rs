@@ -18,7 +18,7 @@ pub use ctx::{Ctx, RequestParts, ServeInfo};
 pub use error::HttpError;
 pub use middleware::{After, Before, Flow, Middleware};
 pub use request::Request;
-pub use response::{BodyMode, Response};
+pub use response::{BodyClosed, BodyMode, BodySender, Response};
 
 /// A plain handler: runs to completion over a borrowed context. On a sync route
 /// it runs on the loop worker and must not block; on an async route it may.

@@ -14,6 +14,55 @@ pub enum BodyMode {
     Full,
     /// Produced in pieces: chunked on HTTP/1.1, one DATA frame per piece on h2.
     Streamed,
+    /// Produced in pieces that leave as they are sent through a
+    /// [`BodySender`], after the handler returned: chunked on HTTP/1.1, DATA
+    /// frames on h2.
+    Live,
+}
+
+/// How many pieces of a live body may wait for the connection before
+/// [`BodySender::send`] waits too.
+const LIVE_QUEUE: usize = 16;
+
+/// The writing end of a live response body (see [`Response::live`]): each
+/// piece leaves the server as soon as the connection can take it. Dropping
+/// the sender ends the body.
+#[derive(Clone, Debug)]
+pub struct BodySender(flume::Sender<bytes::Bytes>);
+
+/// The client went away (or the response was dropped): the body's piece was
+/// not sent, and no later one will be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyClosed;
+
+impl std::fmt::Display for BodyClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the response body's connection is gone")
+    }
+}
+
+impl std::error::Error for BodyClosed {}
+
+impl BodySender {
+    /// Sends one piece, waiting (blocking the thread) while the connection is
+    /// behind; for plain handlers and threads. Empty pieces are skipped.
+    pub fn send(&self, piece: impl Into<bytes::Bytes>) -> Result<(), BodyClosed> {
+        let piece = piece.into();
+        if piece.is_empty() {
+            return Ok(());
+        }
+        self.0.send(piece).map_err(|_| BodyClosed)
+    }
+
+    /// Sends one piece, awaiting room while the connection is behind; for
+    /// tasks. Empty pieces are skipped.
+    pub async fn send_async(&self, piece: impl Into<bytes::Bytes>) -> Result<(), BodyClosed> {
+        let piece = piece.into();
+        if piece.is_empty() {
+            return Ok(());
+        }
+        self.0.send_async(piece).await.map_err(|_| BodyClosed)
+    }
 }
 
 /// A response under construction.
@@ -33,6 +82,8 @@ pub struct Response {
     written: bool,
     /// Whether the handler asked for the connection to close after this response.
     close: bool,
+    /// The pieces of a live body, until the connection takes them.
+    live: Option<flume::Receiver<bytes::Bytes>>,
 }
 
 impl Default for Response {
@@ -79,6 +130,7 @@ impl Response {
             mode: BodyMode::Full,
             written: false,
             close: false,
+            live: None,
         }
     }
 
@@ -91,6 +143,7 @@ impl Response {
         self.mode = BodyMode::Full;
         self.written = false;
         self.close = false;
+        self.live = None;
     }
 
     /// Asks the protocol layer to close the connection after this response.
@@ -240,6 +293,42 @@ impl Response {
         self.mode = BodyMode::Streamed;
         self.written = true;
         self
+    }
+
+    /// Switches to a live body with this content type and returns its
+    /// sender: the head leaves when the handler returns, each piece sent
+    /// after that leaves as soon as the connection takes it, and dropping the
+    /// sender ends the body. Works from plain handlers (send from a thread or
+    /// a task they start) and future handlers alike; this is what
+    /// server-sent events are built on.
+    ///
+    /// ```
+    /// use switchyard::Response;
+    ///
+    /// let mut resp = Response::new();
+    /// let body = resp.live("text/plain");
+    /// std::thread::spawn(move || {
+    ///     for i in 0..3 {
+    ///         if body.send(format!("line {i}\n")).is_err() {
+    ///             break; // the client went away
+    ///         }
+    ///     }
+    /// });
+    /// ```
+    pub fn live(&mut self, content_type: &str) -> BodySender {
+        let (tx, rx) = flume::bounded(LIVE_QUEUE);
+        self.header("content-type", content_type);
+        self.body.clear();
+        self.chunk_ends.clear();
+        self.mode = BodyMode::Live;
+        self.live = Some(rx);
+        self.written = true;
+        BodySender(tx)
+    }
+
+    /// Takes the receiving end of a live body (the connection sends it).
+    pub fn take_live(&mut self) -> Option<flume::Receiver<bytes::Bytes>> {
+        self.live.take()
     }
 
     /// Turns a streamed body into a full one (same bytes, sent with

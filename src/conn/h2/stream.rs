@@ -54,7 +54,7 @@ pub(super) async fn serve_stream(
                 Err(BodyError::TooLarge) => {
                     let mut resp = Response::new();
                     resp.set_error(&HttpError::new(413, "Request body too large"));
-                    send(&mut respond, &resp, false, &env).await;
+                    send(&mut respond, &mut resp, false, &env).await;
                     env.tally.answered(1, 0, started.elapsed());
                     return;
                 }
@@ -62,8 +62,8 @@ pub(super) async fn serve_stream(
         }
     };
     let head_request = head.method == http::Method::HEAD;
-    let resp = run(head, body, &env, remote).await;
-    send(&mut respond, &resp, head_request, &env).await;
+    let mut resp = run(head, body, &env, remote).await;
+    send(&mut respond, &mut resp, head_request, &env).await;
     let errors = u64::from(resp.status() >= 500);
     env.tally.answered(1, errors, started.elapsed());
 }
@@ -175,8 +175,15 @@ async fn run_future(
     resp
 }
 
-/// Sends the response: HEADERS, then DATA per body piece.
-async fn send(respond: &mut SendResponse<Bytes>, resp: &Response, head_request: bool, env: &H2Env) {
+/// Sends the response: HEADERS, then DATA per body piece — for a live body,
+/// each piece as the handler sends it, then an empty DATA frame that ends
+/// the stream.
+async fn send(
+    respond: &mut SendResponse<Bytes>,
+    resp: &mut Response,
+    head_request: bool,
+    env: &H2Env,
+) {
     let head = {
         let mut date = env.date.borrow_mut();
         date.update(SystemTime::now());
@@ -189,11 +196,22 @@ async fn send(respond: &mut SendResponse<Bytes>, resp: &Response, head_request: 
     if !body {
         return;
     }
+    let patience = env.cfg.write_timeout;
+    if let Some(live) = resp.take_live() {
+        while let Ok(piece) = live.recv_async().await {
+            if !send_data(&mut stream, piece, false, patience).await {
+                stream.send_reset(h2::Reason::CANCEL);
+                return;
+            }
+        }
+        let _ = stream.send_data(Bytes::new(), true);
+        return;
+    }
     let mut pieces = body_pieces(resp).peekable();
     while let Some(piece) = pieces.next() {
         let last = pieces.peek().is_none();
         let piece = Bytes::copy_from_slice(piece);
-        if !send_data(&mut stream, piece, last, env.cfg.write_timeout).await {
+        if !send_data(&mut stream, piece, last, patience).await {
             stream.send_reset(h2::Reason::CANCEL);
             return;
         }

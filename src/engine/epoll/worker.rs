@@ -2,8 +2,8 @@
 //! turn, hands async connections to the promoter, obeys its control inbox,
 //! and closes connections whose deadline ran out.
 
-use std::io::{self, Read};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -11,7 +11,9 @@ use switchyard_actors::{Actor, Context, Wake};
 
 use super::slab::Slab;
 use crate::config::EngineKind;
-use crate::conn::{BufPool, ConnConfig, Drive, Env, H1Session, Io, Traffic};
+use crate::conn::{
+    drive, BufPool, ConnConfig, Drive, Env, Event as Ready, H1Session, Io, Link, Readiness, Traffic,
+};
 use crate::engine::sys::epoll::{Event, Events, Poller};
 use crate::engine::{sys, Control, Promoter, Promotion};
 use crate::handler::{Response, ServeInfo};
@@ -30,10 +32,6 @@ const TICK: Duration = Duration::from_millis(50);
 
 /// How long to wait before accepting again after running out of descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
-
-/// How long a closing connection is drained so its last response is not lost
-/// to a reset.
-const LINGER: Duration = Duration::from_secs(1);
 
 /// Size of a pooled connection buffer.
 const BUF_SIZE: usize = 16 * 1024;
@@ -75,11 +73,10 @@ struct Conn {
     stream: TcpStream,
     /// The peer.
     remote: SocketAddr,
-    /// Protocol state between events.
+    /// Protocol state and every connection policy.
     session: H1Session,
-    /// Set once the write side is shut: the connection is only drained until
-    /// the peer closes or this instant passes.
-    linger_until: Option<Instant>,
+    /// What the readiness driver knows of the socket.
+    ready: Readiness,
 }
 
 /// An epoll worker.
@@ -228,16 +225,18 @@ impl Worker {
 
     /// Serves one readiness event.
     fn on_event(&mut self, ev: Event, table: &RouteTable, now: Instant) {
-        let key = ev.key;
+        let ready = Ready {
+            readable: ev.readable,
+            closed: ev.closed,
+        };
+        self.serve(ev.key, ready, table, now);
+    }
+
+    /// Runs the driver on a connection, then acts on what it reports.
+    fn serve(&mut self, key: usize, ev: Ready, table: &RouteTable, now: Instant) {
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
-        if conn.linger_until.is_some() {
-            if drain_discard(&mut conn.stream) {
-                self.close(key);
-            }
-            return;
-        }
         let mut env = Env {
             table,
             date: &self.date,
@@ -254,27 +253,30 @@ impl Worker {
             cfg: &self.cfg,
             now,
             traffic: Traffic::default(),
-            peer_closed: ev.closed,
         };
-        let (session, stream) = (&mut conn.session, &mut conn.stream);
-        let drive = if ev.readable {
-            session.on_readable(stream, &mut io)
-        } else if ev.writable {
-            session.on_writable(stream, &mut io)
-        } else {
-            Drive::Open
-        };
+        let mut outcome = drive(
+            &mut conn.session,
+            &mut conn.ready,
+            &mut conn.stream,
+            ev,
+            &mut io,
+        );
+        if outcome == Drive::Open && self.draining_until.is_some() && conn.session.close_if_idle() {
+            // Shutdown drains idle connections: let the driver flush and shut.
+            outcome = drive(
+                &mut conn.session,
+                &mut conn.ready,
+                &mut conn.stream,
+                Ready::default(),
+                &mut io,
+            );
+        }
         let traffic = io.traffic;
-        let idle = conn.session.is_between_requests();
         self.count(&traffic, now);
-        match drive {
-            Drive::Open => {
-                if self.draining_until.is_some() && idle {
-                    self.start_close(key, now);
-                }
-            }
-            Drive::Close => self.start_close(key, now),
-            Drive::Promote { input, output } => {
+        match outcome {
+            Drive::Open => {}
+            Drive::Close => self.close(key),
+            Drive::Promote => {
                 let conn = self.conns.remove(key).expect("connection present");
                 if let Err(e) = self.poller.delete(&conn.stream) {
                     tracing::warn!(error = %e, "deregistering a promoted connection failed");
@@ -283,8 +285,7 @@ impl Worker {
                 (self.promoter)(Promotion {
                     stream: conn.stream,
                     remote: Some(conn.remote),
-                    input,
-                    output,
+                    session: conn.session,
                 });
             }
         }
@@ -362,7 +363,7 @@ impl Worker {
             stream,
             remote,
             session,
-            linger_until: None,
+            ready: Readiness::default(),
         });
         let conn = self.conns.get_mut(key).expect("just inserted");
         if let Err(e) = self.poller.add(&conn.stream, key, true) {
@@ -406,11 +407,9 @@ impl Worker {
                 self.close_listener();
                 self.draining_until = Some(deadline);
                 self.record(|t| t.draining_until = Some(deadline));
-                for key in self
-                    .conns
-                    .keys_where(|c| c.session.is_between_requests() && c.linger_until.is_none())
-                {
-                    self.start_close(key, now);
+                let table = self.table.load();
+                for key in self.conns.keys_where(|c| c.session.is_between_requests()) {
+                    self.serve(key, Ready::default(), &table, now);
                 }
             }
         }
@@ -435,30 +434,22 @@ impl Worker {
 
     /// Periodic work: expired deadlines, accept retries.
     fn on_tick(&mut self, now: Instant) {
-        let expired = self.conns.keys_where(|c| match c.linger_until {
-            Some(t) => now >= t,
-            None => c.session.deadline().expired(now),
-        });
-        for key in expired {
-            self.close(key);
+        for key in self.conns.keys_where(|c| c.session.deadline().expired(now)) {
+            let Some(conn) = self.conns.get_mut(key) else {
+                continue;
+            };
+            let mut link = Link {
+                pool: &mut self.pool,
+                cfg: &self.cfg,
+                now,
+            };
+            conn.session.on_timeout(&mut link);
+            if conn.session.is_closed() {
+                self.close(key);
+            }
         }
         if self.accept_retry_at.is_some_and(|t| now >= t) {
             self.accept_all(now);
-        }
-    }
-
-    /// Closes the write side and drains what the peer still sends, so the last
-    /// response reaches it instead of being destroyed by a reset; closes at
-    /// the peer's EOF or after [`LINGER`].
-    fn start_close(&mut self, key: usize, now: Instant) {
-        let Some(conn) = self.conns.get_mut(key) else {
-            return;
-        };
-        let _ = conn.stream.shutdown(Shutdown::Write);
-        if drain_discard(&mut conn.stream) {
-            self.close(key);
-        } else {
-            conn.linger_until = Some(now + LINGER);
         }
     }
 
@@ -478,20 +469,6 @@ impl Worker {
         self.close_listener();
         for key in self.conns.keys_where(|_| true) {
             self.close(key);
-        }
-    }
-}
-
-/// Reads and discards what the peer sent; true once it closed (or failed).
-fn drain_discard(stream: &mut TcpStream) -> bool {
-    let mut sink = [0u8; 4096];
-    loop {
-        match stream.read(&mut sink) {
-            Ok(0) => return true,
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return true,
         }
     }
 }

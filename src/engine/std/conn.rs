@@ -14,8 +14,7 @@ use tokio::time::timeout_at;
 
 use crate::config::Protocol;
 use crate::conn::h2::{serve_h2, serve_upgraded, H2Env};
-use crate::conn::{InBuf, OutBuf};
-use crate::dispatch::{serve_h1, Served, Serving};
+use crate::conn::{serve_h1, H1Session, InBuf, OutBuf, Served, Serving};
 use crate::proto::detect::{detect, Detected};
 use crate::router::Dispatch;
 
@@ -46,10 +45,12 @@ pub(super) async fn serve_conn(
     mut stop: watch::Receiver<Option<Instant>>,
 ) {
     let h2 = &env.h2;
+    // One head budget from the accept, for detection and the first request alike.
+    let accepted = Instant::now();
     let mut stream = stream;
     let speaks = match env.protocol {
         Protocol::Http1 => Some(Speaks::H1(InBuf::default())),
-        Protocol::Auto | Protocol::H2c => first_bytes(&mut stream, env, &mut stop).await,
+        Protocol::Auto | Protocol::H2c => first_bytes(&mut stream, env, accepted, &mut stop).await,
     };
     match speaks {
         None => {
@@ -66,17 +67,12 @@ pub(super) async fn serve_conn(
                 engine: h2.engine,
                 arbiter_dispatch: Dispatch::Inline,
                 tally: &*h2.tally,
-                h2c_upgrade: env.protocol == Protocol::Auto,
             };
-            let served = serve_h1(
-                stream,
-                Some(remote),
-                input,
-                OutBuf::default(),
-                &with,
-                &mut stop,
-            )
-            .await;
+            let mut session = H1Session::with_buffers(&h2.cfg, accepted, input, OutBuf::default());
+            if env.protocol == Protocol::Auto {
+                session = session.allow_h2c_upgrade();
+            }
+            let served = serve_h1(stream, session, Some(remote), &with, &mut stop).await;
             if let Served::Upgraded {
                 stream,
                 rest,
@@ -96,9 +92,10 @@ pub(super) async fn serve_conn(
 async fn first_bytes(
     stream: &mut TcpStream,
     env: &ConnEnv,
+    accepted: Instant,
     stop: &mut watch::Receiver<Option<Instant>>,
 ) -> Option<Speaks> {
-    let until = tokio::time::Instant::from_std(Instant::now() + env.h2.cfg.header_timeout);
+    let until = tokio::time::Instant::from_std(accepted + env.h2.cfg.header_timeout);
     let mut input = InBuf::default();
     loop {
         match detect(input.filled()) {

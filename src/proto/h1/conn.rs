@@ -147,6 +147,19 @@ impl H1Conn {
         }
     }
 
+    /// How many bytes, counted from the current request's first byte, the
+    /// request needs in all, when its head told (a `Content-Length` body):
+    /// a reader sizes its buffer by it instead of doubling past it.
+    pub fn wanted(&self) -> Option<usize> {
+        match self.state {
+            State::Body {
+                body: BodyRead::Length { end },
+                ..
+            } => Some(end),
+            _ => None,
+        }
+    }
+
     /// Advances over `buf` (every unconsumed byte, from the current request's
     /// first byte); `headers` receives the header fields of a returned head.
     pub fn poll<'b>(&'b mut self, buf: &'b [u8], headers: &'b mut HeaderArray<'b>) -> Poll<'b> {

@@ -14,6 +14,28 @@ pub struct EncodeOpts {
     pub head_request: bool,
     /// The connection closes after this response: `connection: close` is sent.
     pub close: bool,
+    /// A live body is delimited by the close (HTTP/1.0 has no chunked coding).
+    pub until_close: bool,
+}
+
+/// The last chunk of a chunked body, with no trailers.
+pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
+/// Whether a response with `status` may carry a body.
+pub fn has_body(status: u16) -> bool {
+    !is_bodiless(status)
+}
+
+/// Appends one chunk of a chunked body (nothing for an empty piece, which
+/// would end the body).
+pub fn encode_chunk(chunk: &[u8], out: &mut Vec<u8>) {
+    if chunk.is_empty() {
+        return;
+    }
+    put_hex(out, chunk.len() as u64);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(chunk);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// Whether responses with `status` never carry a body or body framing
@@ -83,7 +105,11 @@ pub fn encode_response(resp: &Response, opts: EncodeOpts, date: &DateCache, out:
                 put_decimal(out, resp.body().len() as u64);
                 out.extend_from_slice(b"\r\n");
             }
-            BodyMode::Streamed => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+            BodyMode::Streamed | BodyMode::Live if !opts.until_close => {
+                out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+            }
+            // HTTP/1.0: a live body is delimited by the connection's close.
+            BodyMode::Streamed | BodyMode::Live => {}
         }
     }
     if opts.close || resp.wants_close() {
@@ -96,14 +122,13 @@ pub fn encode_response(resp: &Response, opts: EncodeOpts, date: &DateCache, out:
     match resp.mode() {
         BodyMode::Full => out.extend_from_slice(resp.body()),
         BodyMode::Streamed => {
-            for chunk in resp.chunks().filter(|c| !c.is_empty()) {
-                put_hex(out, chunk.len() as u64);
-                out.extend_from_slice(b"\r\n");
-                out.extend_from_slice(chunk);
-                out.extend_from_slice(b"\r\n");
+            for chunk in resp.chunks() {
+                encode_chunk(chunk, out);
             }
-            out.extend_from_slice(b"0\r\n\r\n");
+            out.extend_from_slice(LAST_CHUNK);
         }
+        // The pieces follow as the handler produces them.
+        BodyMode::Live => {}
     }
 }
 

@@ -27,7 +27,10 @@ mod tests;
 
 pub use conn::{H1Conn, Phase, Poll, Request};
 pub use date::DateCache;
-pub use encode::{encode_error, encode_response, reason_phrase, EncodeOpts, CONTINUE};
+pub use encode::{
+    encode_chunk, encode_error, encode_response, has_body, reason_phrase, EncodeOpts, CONTINUE,
+    LAST_CHUNK,
+};
 pub use error::H1Error;
 pub use parse::{Framing, Head};
 

@@ -40,7 +40,9 @@ pub fn response_head(resp: &Response, date: &[u8]) -> http::Response<()> {
 
 /// Whether DATA frames follow the head.
 pub fn sends_body(resp: &Response, head_request: bool) -> bool {
-    !head_request && !is_bodiless(resp.status()) && body_pieces(resp).next().is_some()
+    !head_request
+        && !is_bodiless(resp.status())
+        && (resp.mode() == BodyMode::Live || body_pieces(resp).next().is_some())
 }
 
 /// The body in the pieces it is sent as.
@@ -49,6 +51,8 @@ pub fn body_pieces(resp: &Response) -> Box<dyn Iterator<Item = &[u8]> + '_> {
         BodyMode::Full if resp.body().is_empty() => Box::new(std::iter::empty()),
         BodyMode::Full => Box::new(std::iter::once(resp.body())),
         BodyMode::Streamed => Box::new(resp.chunks().filter(|c| !c.is_empty())),
+        // Sent as the handler produces it.
+        BodyMode::Live => Box::new(std::iter::empty()),
     }
 }
 

@@ -25,6 +25,7 @@ fn encode(resp: &Response, opts: EncodeOpts) -> String {
 const KEEP: EncodeOpts = EncodeOpts {
     head_request: false,
     close: false,
+    until_close: false,
 };
 
 #[test]
@@ -89,6 +90,7 @@ fn head_response_keeps_content_length_without_body() {
     let opts = EncodeOpts {
         head_request: true,
         close: false,
+        until_close: false,
     };
     assert_eq!(
         encode(&resp, opts),
@@ -126,7 +128,8 @@ fn close_adds_connection_close() {
             &Response::new(),
             EncodeOpts {
                 head_request: false,
-                close: true
+                close: true,
+                until_close: false,
             }
         ),
         closing
