@@ -7,9 +7,9 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use slab::Slab;
 use switchyard_actors::{Actor, Context, Wake};
 
-use super::slab::Slab;
 use crate::config::EngineKind;
 use crate::conn::{BufPool, ConnConfig, Drive, Env, H1Session, Io, Traffic};
 use crate::engine::sys::epoll::{Event, Events, Poller};
@@ -221,7 +221,7 @@ impl Worker {
             self.on_tick(now);
         }
         match self.draining_until {
-            Some(d) if now >= d || self.conns.len() == 0 => Turn::Stop,
+            Some(d) if now >= d || self.conns.is_empty() => Turn::Stop,
             _ => Turn::Continue,
         }
     }
@@ -275,7 +275,7 @@ impl Worker {
             }
             Drive::Close => self.start_close(key, now),
             Drive::Promote { input, output } => {
-                let conn = self.conns.remove(key).expect("connection present");
+                let conn = self.conns.try_remove(key).expect("connection present");
                 if let Err(e) = self.poller.delete(&conn.stream) {
                     tracing::warn!(error = %e, "deregistering a promoted connection failed");
                 }
@@ -406,10 +406,9 @@ impl Worker {
                 self.close_listener();
                 self.draining_until = Some(deadline);
                 self.record(|t| t.draining_until = Some(deadline));
-                for key in self
-                    .conns
-                    .keys_where(|c| c.session.is_between_requests() && c.linger_until.is_none())
-                {
+                for key in keys_where(&self.conns, |c| {
+                    c.session.is_between_requests() && c.linger_until.is_none()
+                }) {
                     self.start_close(key, now);
                 }
             }
@@ -435,7 +434,7 @@ impl Worker {
 
     /// Periodic work: expired deadlines, accept retries.
     fn on_tick(&mut self, now: Instant) {
-        let expired = self.conns.keys_where(|c| match c.linger_until {
+        let expired = keys_where(&self.conns, |c| match c.linger_until {
             Some(t) => now >= t,
             None => c.session.deadline().expired(now),
         });
@@ -464,7 +463,7 @@ impl Worker {
 
     /// Closes a connection now.
     fn close(&mut self, key: usize) {
-        if let Some(mut conn) = self.conns.remove(key) {
+        if let Some(mut conn) = self.conns.try_remove(key) {
             if let Err(e) = self.poller.delete(&conn.stream) {
                 tracing::debug!(error = %e, "deregistering a connection failed");
             }
@@ -476,10 +475,20 @@ impl Worker {
     /// Closes everything (the worker stops).
     fn close_all(&mut self) {
         self.close_listener();
-        for key in self.conns.keys_where(|_| true) {
+        for key in keys_where(&self.conns, |_| true) {
             self.close(key);
         }
     }
+}
+
+/// Keys of the connections matching `pred`, collected so the caller may
+/// close them while walking the list.
+fn keys_where(conns: &Slab<Conn>, mut pred: impl FnMut(&Conn) -> bool) -> Vec<usize> {
+    conns
+        .iter()
+        .filter(|(_, c)| pred(c))
+        .map(|(k, _)| k)
+        .collect()
 }
 
 /// Reads and discards what the peer sent; true once it closed (or failed).
