@@ -3,7 +3,6 @@
 //! (half-closes included), and a loop-hosted mailbox whose sends wake the
 //! poller.
 
-mod slab;
 mod worker;
 
 use std::io;

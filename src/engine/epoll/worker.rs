@@ -7,9 +7,9 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use slab::Slab;
 use switchyard_actors::{Actor, Context, Wake};
 
-use super::slab::Slab;
 use crate::config::EngineKind;
 use crate::conn::{
     drive, BufPool, ConnConfig, Drive, Env, Event as Ready, H1Session, Io, Link, Readiness, Traffic,
@@ -218,7 +218,7 @@ impl Worker {
             self.on_tick(now);
         }
         match self.draining_until {
-            Some(d) if now >= d || self.conns.len() == 0 => Turn::Stop,
+            Some(d) if now >= d || self.conns.is_empty() => Turn::Stop,
             _ => Turn::Continue,
         }
     }
@@ -277,7 +277,7 @@ impl Worker {
             Drive::Open => {}
             Drive::Close => self.close(key),
             Drive::Promote => {
-                let conn = self.conns.remove(key).expect("connection present");
+                let conn = self.conns.try_remove(key).expect("connection present");
                 if let Err(e) = self.poller.delete(&conn.stream) {
                     tracing::warn!(error = %e, "deregistering a promoted connection failed");
                 }
@@ -408,7 +408,7 @@ impl Worker {
                 self.draining_until = Some(deadline);
                 self.record(|t| t.draining_until = Some(deadline));
                 let table = self.table.load();
-                for key in self.conns.keys_where(|c| c.session.is_between_requests()) {
+                for key in keys_where(&self.conns, |c| c.session.is_between_requests()) {
                     self.serve(key, Ready::default(), &table, now);
                 }
             }
@@ -434,7 +434,7 @@ impl Worker {
 
     /// Periodic work: expired deadlines, accept retries.
     fn on_tick(&mut self, now: Instant) {
-        for key in self.conns.keys_where(|c| c.session.deadline().expired(now)) {
+        for key in keys_where(&self.conns, |c| c.session.deadline().expired(now)) {
             let Some(conn) = self.conns.get_mut(key) else {
                 continue;
             };
@@ -455,7 +455,7 @@ impl Worker {
 
     /// Closes a connection now.
     fn close(&mut self, key: usize) {
-        if let Some(mut conn) = self.conns.remove(key) {
+        if let Some(mut conn) = self.conns.try_remove(key) {
             if let Err(e) = self.poller.delete(&conn.stream) {
                 tracing::debug!(error = %e, "deregistering a connection failed");
             }
@@ -467,8 +467,18 @@ impl Worker {
     /// Closes everything (the worker stops).
     fn close_all(&mut self) {
         self.close_listener();
-        for key in self.conns.keys_where(|_| true) {
+        for key in keys_where(&self.conns, |_| true) {
             self.close(key);
         }
     }
+}
+
+/// Keys of the connections matching `pred`, collected so the caller may
+/// close them while walking the list.
+fn keys_where(conns: &Slab<Conn>, mut pred: impl FnMut(&Conn) -> bool) -> Vec<usize> {
+    conns
+        .iter()
+        .filter(|(_, c)| pred(c))
+        .map(|(k, _)| k)
+        .collect()
 }
