@@ -208,7 +208,8 @@ async fn awaited(req: Request) -> Result<Response, HttpError> {
 }
 
 /// `POST /routes?path=/dyn/NAME&mode=sync|async`: registers `GET /dyn/NAME`
-/// through the server actor; 201 once every worker serves it.
+/// through the server actor; 201 once every worker serves it, 400 with the
+/// router's reason when the pattern is invalid (`/dyn/:`).
 fn register(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
     let path = ctx
         .query("path")
@@ -234,7 +235,8 @@ fn register(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
     };
     server
         .ask_blocking(|reply| ServerMsg::RegisterRoute { route, reply }, ASK)
-        .map_err(|_| HttpError::new(503, "route registration did not complete"))?;
+        .map_err(|_| HttpError::new(503, "route registration did not complete"))?
+        .map_err(|e| HttpError::bad_request(e.to_string()))?;
     ctx.status(201);
     text(ctx, "registered")
 }

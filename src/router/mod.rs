@@ -14,6 +14,7 @@ mod shortcuts;
 
 mod allow;
 mod builder;
+mod error;
 mod group;
 mod methods;
 mod params;
@@ -35,6 +36,7 @@ use crate::handler::{Ctx, Flow, HttpError};
 pub use crate::handler::SharedMiddleware;
 pub use allow::AllowList;
 pub use builder::Router;
+pub use error::RouteError;
 pub use group::Group;
 pub use params::{Params, MAX_PARAMS};
 pub use route::Route;
