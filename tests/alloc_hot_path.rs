@@ -73,6 +73,7 @@ fn serve(
         let opts = EncodeOpts {
             head_request: false,
             close: !req.head.keep_alive,
+            http10: false,
         };
         encode_response(resp, opts, date, out);
         at += req.len;

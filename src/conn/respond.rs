@@ -235,6 +235,7 @@ pub fn finish(
     let opts = EncodeOpts {
         head_request: head.method == "HEAD",
         close,
+        http10: head.version == Version::Http10,
     };
     encode_response(resp, opts, date, out);
     Responded::Done {
@@ -250,6 +251,7 @@ pub fn parts<'b>(req: &'b h1::Request<'b>) -> RequestParts<'b> {
         method: head.method,
         path: head.path,
         query: head.query,
+        authority: head.authority,
         version: head.version,
         headers: head.headers,
         body: req.body,

@@ -18,6 +18,10 @@ pub struct RequestParts<'r> {
     pub path: &'r str,
     /// Raw query (after `?`, not decoded), empty when absent.
     pub query: &'r str,
+    /// The request's authority when the protocol carries it apart from
+    /// `Host` (an HTTP/1.1 absolute-form target, h2's `:authority`); it
+    /// replaces `Host` for [`Ctx::header`] and [`Ctx::host`].
+    pub authority: Option<&'r str>,
     /// Protocol version.
     pub version: Version,
     /// Header fields as received.
@@ -126,19 +130,34 @@ impl<'r> Ctx<'r> {
     }
 
     /// A request header's value (name matched ASCII case-insensitively), when it
-    /// is valid UTF-8.
+    /// is valid UTF-8. `host` is the request's authority (see [`Ctx::host`]).
     pub fn header(&self, name: &str) -> Option<&'r str> {
-        header_value(self.parts.headers, name).and_then(|v| std::str::from_utf8(v).ok())
+        self.header_bytes(name)
+            .and_then(|v| std::str::from_utf8(v).ok())
     }
 
     /// A request header's raw value.
     pub fn header_bytes(&self, name: &str) -> Option<&'r [u8]> {
-        header_value(self.parts.headers, name)
+        match self.parts.authority {
+            Some(authority) if name.eq_ignore_ascii_case("host") => Some(authority.as_bytes()),
+            _ => header_value(self.parts.headers, name),
+        }
     }
 
-    /// Every request header, in order received.
+    /// The host the request is for: the authority of an absolute-form
+    /// target or h2's `:authority` when present, else the `Host` field.
+    pub fn host(&self) -> Option<&'r str> {
+        self.header("host")
+    }
+
+    /// Every request header, in order received; a `Host` field carries the
+    /// request's authority when the target gave one.
     pub fn headers(&self) -> impl Iterator<Item = (&'r str, &'r [u8])> {
-        self.parts.headers.iter().map(|h| (h.name, h.value))
+        let authority = self.parts.authority;
+        self.parts.headers.iter().map(move |h| match authority {
+            Some(a) if h.name.eq_ignore_ascii_case("host") => (h.name, a.as_bytes()),
+            _ => (h.name, h.value),
+        })
     }
 
     /// The request body (de-chunked).
@@ -249,4 +268,56 @@ pub(crate) fn header_value<'h>(headers: &[httparse::Header<'h>], name: &str) -> 
         .iter()
         .find(|h| h.name.eq_ignore_ascii_case(name))
         .map(|h| h.value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts<'r>(
+        headers: &'r [httparse::Header<'r>],
+        authority: Option<&'r str>,
+    ) -> RequestParts<'r> {
+        RequestParts {
+            method: "GET",
+            path: "/",
+            query: "",
+            authority,
+            version: Version::Http11,
+            headers,
+            body: b"",
+        }
+    }
+
+    const INFO: ServeInfo = ServeInfo {
+        engine: EngineKind::Std,
+        dispatch: Dispatch::Inline,
+        remote: None,
+    };
+
+    #[test]
+    fn the_targets_authority_replaces_host() {
+        let headers = [
+            httparse::Header {
+                name: "Host",
+                value: b"from-header",
+            },
+            httparse::Header {
+                name: "x-a",
+                value: b"1",
+            },
+        ];
+        let mut resp = Response::new();
+        let ctx = Ctx::new(parts(&headers, Some("from-target:81")), INFO, &mut resp);
+        assert_eq!(ctx.host(), Some("from-target:81"));
+        assert_eq!(ctx.header("HOST"), Some("from-target:81"));
+        assert_eq!(ctx.header("x-a"), Some("1"));
+        let all: Vec<_> = ctx.headers().collect();
+        assert_eq!(all[0], ("Host", &b"from-target:81"[..]));
+        assert_eq!(ctx.to_request().header("host"), Some("from-target:81"));
+
+        let mut resp = Response::new();
+        let ctx = Ctx::new(parts(&headers, None), INFO, &mut resp);
+        assert_eq!(ctx.host(), Some("from-header"));
+    }
 }
