@@ -83,3 +83,42 @@ for_each_engine! {
         }
     }
 }
+
+for_each_engine! {
+    fn params_are_percent_decoded_after_splitting(engine) {
+        let app = app!(engine);
+        assert_ok(&app.get("/users/a%20b"), "user:a b", "inline", engine);
+        assert_ok(&app.get("/users/caf%C3%A9"), "user:café", "inline", engine);
+        assert_ok(&app.get("/users/a%2Fb"), "user:a%2Fb", "inline", engine);
+        assert_ok(&app.get("/files/a%20b/c%2Fd"), "file:a b/c%2Fd", "inline", engine);
+        for bad in ["/users/%zz", "/users/%4", "/users/%ff", "/files/a/%c3"] {
+            let resp = app.get(bad);
+            assert_eq!(resp.status, 400, "{bad}: {resp:?}");
+            assert_eq!(resp.header("x-engine"), Some(engine), "{bad}: {resp:?}");
+        }
+        // A 400 for a bad path is not a framing error: the connection serves on.
+        let mut conn = app.connect();
+        assert_eq!(conn.get("/users/%zz").status, 400);
+        assert_ok(&conn.get("/hello"), "Hello, World!", "inline", engine);
+    }
+
+    fn dot_segments_are_removed_and_never_escape_the_root(engine) {
+        let app = app!(engine);
+        let resp = app.get("/files/../../etc/passwd");
+        assert_eq!(resp.status, 404, "routes as /etc/passwd: {resp:?}");
+        assert_ok(&app.get("/files/a/./b/../c"), "file:a/c", "inline", engine);
+        assert_ok(&app.get("/files/x/%2e%2e/y"), "file:y", "inline", engine);
+        assert_ok(&app.get("/nope/../hello"), "Hello, World!", "inline", engine);
+        assert_ok(&app.get("/../../hello"), "Hello, World!", "inline", engine);
+        let resp = app.get("/files/%2e%2e/%2e%2e/etc/passwd");
+        assert_eq!(resp.status, 404, "{resp:?}");
+    }
+
+    fn empty_segments_are_significant(engine) {
+        let app = app!(engine);
+        assert_eq!(app.get("//hello").status, 404);
+        assert_eq!(app.get("/hello/").status, 404);
+        assert_eq!(app.get("/users//7").status, 404);
+        assert_ok(&app.get("/files/a//b"), "file:a//b", "inline", engine);
+    }
+}

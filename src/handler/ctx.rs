@@ -51,6 +51,9 @@ pub struct Ctx<'r> {
     parts: RequestParts<'r>,
     /// Spans of `path` captured by the route.
     params: Params,
+    /// When a captured value had escapes: every value decoded, back to
+    /// back, and their spans in it (see [`Ctx::param`]).
+    decoded: Option<(String, Params)>,
     /// Names of the captured params, by position.
     param_names: &'r [Box<str>],
     /// The matched route's pattern, empty before routing.
@@ -69,6 +72,7 @@ impl<'r> Ctx<'r> {
             path: Cow::Borrowed(parts.path),
             parts,
             params: Params::new(),
+            decoded: None,
             param_names: &[],
             pattern: "",
             info,
@@ -81,6 +85,7 @@ impl<'r> Ctx<'r> {
         self.pattern = pattern;
         self.param_names = names;
         self.params = params;
+        self.decoded = decode_params(&self.path, &params);
     }
 
     /// Sets where the handler runs (the dispatch actor sets `Async`).
@@ -123,10 +128,20 @@ impl<'r> Ctx<'r> {
         query_value(self.parts.query, key)
     }
 
-    /// A route parameter by name (`:id`, `*path`).
+    /// A route parameter by name (`:id`, `*path`), percent-decoded, except
+    /// `%2F`, which stays as sent: a value holds a `/` only where the
+    /// request had a separator (inside a catch-all).
     pub fn param(&self, name: &str) -> Option<&str> {
         let i = self.param_names.iter().position(|n| &**n == name)?;
-        self.params.value(&self.path, i)
+        self.param_at(i)
+    }
+
+    /// The `i`-th captured value, decoded.
+    fn param_at(&self, i: usize) -> Option<&str> {
+        match &self.decoded {
+            Some((text, spans)) => spans.value(text, i),
+            None => self.params.value(&self.path, i),
+        }
     }
 
     /// A request header's value (name matched ASCII case-insensitively), when it
@@ -246,13 +261,30 @@ impl<'r> Ctx<'r> {
         self.param_names
             .iter()
             .enumerate()
-            .filter_map(|(i, n)| Some((&**n, self.params.value(&self.path, i)?)))
+            .filter_map(|(i, n)| Some((&**n, self.param_at(i)?)))
     }
 
     /// Where this request is served.
     pub(crate) fn info(&self) -> ServeInfo {
         self.info
     }
+}
+
+/// Every captured value of `path` decoded into one string, with their spans
+/// in it; `None` (and no allocation) when no value has an escape.
+fn decode_params(path: &str, params: &Params) -> Option<(String, Params)> {
+    let values = || (0..params.len()).filter_map(|i| params.value(path, i));
+    if !values().any(|v| v.contains('%')) {
+        return None;
+    }
+    let mut text = String::new();
+    let mut spans = Params::new();
+    for value in values() {
+        let start = text.len();
+        text.push_str(&crate::router::decode_param(value));
+        spans.push(start, text.len());
+    }
+    Some((text, spans))
 }
 
 /// The first value of `key` in a raw query, percent-decoded.
