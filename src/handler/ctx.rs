@@ -180,6 +180,34 @@ impl<'r> Ctx<'r> {
         self.parts.body
     }
 
+    /// The request body parsed as JSON into `T`.
+    ///
+    /// Errors, each with a JSON body `{"error": "..."}`: 415 when the
+    /// content type is not `application/json` (or `application/*+json`),
+    /// 400 when the body is not well-formed JSON, 422 when it is JSON of
+    /// the wrong shape. (A body over the size limit never gets here: the
+    /// protocol layer answers 413 first.)
+    ///
+    /// ```
+    /// use switchyard::{Ctx, HttpError};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Greeting { name: String }
+    ///
+    /// fn greet(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
+    ///     let g: Greeting = ctx.json_body()?;
+    ///     ctx.text(&format!("hello {}", g.name));
+    ///     Ok(())
+    /// }
+    /// # let _ = greet;
+    /// ```
+    pub fn json_body<T: serde::de::DeserializeOwned>(&self) -> Result<T, HttpError> {
+        if !self.header_bytes("content-type").is_some_and(is_json_type) {
+            return Err(HttpError::new(415, "the body must be application/json").with_json_body());
+        }
+        serde_json::from_slice(self.parts.body).map_err(|e| HttpError::from_request_json(&e))
+    }
+
     /// The peer's address.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.info.remote
@@ -268,6 +296,19 @@ impl<'r> Ctx<'r> {
     pub(crate) fn info(&self) -> ServeInfo {
         self.info
     }
+}
+
+/// Whether a `Content-Type` value is `application/json` or
+/// `application/*+json`, parameters ignored (ASCII case-insensitive).
+fn is_json_type(value: &[u8]) -> bool {
+    let essence = value
+        .split(|&b| b == b';')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    let lower = essence.to_ascii_lowercase();
+    lower == b"application/json"
+        || (lower.starts_with(b"application/") && lower.ends_with(b"+json"))
 }
 
 /// Every captured value of `path` decoded into one string, with their spans

@@ -7,6 +7,13 @@
 
 use super::HttpError;
 
+/// The body of a JSON error.
+#[derive(serde::Serialize)]
+struct ErrorBody<'a> {
+    /// The error's message.
+    error: &'a str,
+}
+
 /// How the body was produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BodyMode {
@@ -278,13 +285,22 @@ impl Response {
         self
     }
 
-    /// Replaces this response with an error's: its status, `text/plain`,
-    /// `cache-control: no-store`, and its message as the body.
+    /// Replaces this response with an error's: its status,
+    /// `cache-control: no-store`, and its message as a `text/plain` body, or
+    /// as `{"error": message}` (`application/json`) for a JSON error.
     pub fn set_error(&mut self, err: &HttpError) {
         self.reset();
         self.set_status(err.status());
         self.header("cache-control", "no-store");
-        self.text(err.message());
+        if !err.is_json()
+            || self
+                .json(&ErrorBody {
+                    error: err.message(),
+                })
+                .is_err()
+        {
+            self.text(err.message());
+        }
     }
 
     /// Builder form of [`Response::text`], for future handlers.
