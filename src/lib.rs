@@ -31,6 +31,14 @@ pub use config::{Config, EngineChoice, EngineKind, Protocol};
 pub use handler::{Ctx, Flow, Handler, HttpError, Middleware, Request, Response};
 pub use metrics::Snapshot;
 pub use proto::Version;
+pub use router::RouteError;
 pub use router::{Dispatch, Params, RouteTable, Router};
-pub use server::{EngineInfo, MetricsActor, RouteSpec, Server, ServerActor, ServerHandle};
+pub use server::{
+    EngineInfo, MetricsActor, RegisterError, RouteSpec, Server, ServerActor, ServerHandle,
+};
 pub use switchyard_actors as actors;
+
+/// The README's Rust examples, compiled as doctests so they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
