@@ -177,6 +177,7 @@ fn routes() -> Router {
     r.get("/error", |_ctx| Err(HttpError::new(418, "teapot")))
         .sync();
     r.post("/routes", register).sync();
+    r.post("/json/echo", json_echo).sync();
     r.get("/metrics", metrics).sync();
     r
 }
@@ -186,6 +187,27 @@ fn routes() -> Router {
 struct Message {
     /// The greeting.
     message: &'static str,
+}
+
+/// The body `POST /json/echo` takes and answers.
+#[derive(serde::Deserialize, serde::Serialize)]
+struct Echo {
+    /// Echoed as is.
+    name: String,
+    /// Answered plus one.
+    n: i64,
+}
+
+/// `POST /json/echo`: `{"name", "n"}` → `{"name", "n": n + 1}`; 400 on a
+/// syntax error, 422 on a wrong shape, 415 on another content type (413
+/// over the body limit comes from the protocol layer, as text).
+fn json_echo(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
+    let mut echo: Echo = ctx.json_body()?;
+    echo.n = echo
+        .n
+        .checked_add(1)
+        .ok_or_else(|| HttpError::new(422, "n + 1 overflows").with_json_body())?;
+    ctx.json(&echo)
 }
 
 fn text(ctx: &mut Ctx<'_>, body: &str) -> Result<(), HttpError> {
@@ -238,7 +260,8 @@ async fn live_stream(req: Request) -> Result<Response, HttpError> {
 }
 
 /// `POST /routes?path=/dyn/NAME&mode=sync|async`: registers `GET /dyn/NAME`
-/// through the server actor; 201 once every worker serves it.
+/// through the server actor; 201 once every worker serves it, 400 with the
+/// router's reason when the pattern is invalid (`/dyn/:`).
 fn register(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
     let path = ctx
         .query("path")
@@ -264,7 +287,8 @@ fn register(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
     };
     server
         .ask_blocking(|reply| ServerMsg::RegisterRoute { route, reply }, ASK)
-        .map_err(|_| HttpError::new(503, "route registration did not complete"))?;
+        .map_err(|_| HttpError::new(503, "route registration did not complete"))?
+        .map_err(|e| HttpError::bad_request(e.to_string()))?;
     ctx.status(201);
     text(ctx, "registered")
 }

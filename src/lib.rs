@@ -33,6 +33,14 @@ pub use handler::{
 };
 pub use metrics::Snapshot;
 pub use proto::Version;
+pub use router::RouteError;
 pub use router::{Dispatch, Params, RouteTable, Router};
-pub use server::{EngineInfo, MetricsActor, RouteSpec, Server, ServerActor, ServerHandle};
+pub use server::{
+    EngineInfo, MetricsActor, RegisterError, RouteSpec, Server, ServerActor, ServerHandle,
+};
 pub use switchyard_actors as actors;
+
+/// The README's Rust examples, compiled as doctests so they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}

@@ -74,6 +74,7 @@ fn serve(
             head_request: false,
             close: !req.head.keep_alive,
             until_close: false,
+            http10: false,
         };
         encode_response(resp, opts, date, out);
         at += req.len;

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Once;
 
 /// The event-loop engine that serves a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -50,14 +51,31 @@ impl EngineChoice {
     /// The engine that will actually run, or why none can.
     pub(crate) fn resolve(self) -> Result<EngineKind, String> {
         match self {
-            EngineChoice::Epoll => Ok(EngineKind::Epoll),
-            // The adaptive engine starts on epoll; until it can move load it
-            // simply is epoll.
-            EngineChoice::Adaptive => {
-                tracing::info!("adaptive engine: serving on epoll");
-                Ok(EngineKind::Epoll)
+            EngineChoice::Epoll if cfg!(target_os = "linux") => Ok(EngineKind::Epoll),
+            EngineChoice::Epoll => {
+                Err("engine epoll is not available: it runs on Linux only; use --engine std".into())
             }
-            EngineChoice::IoUring => Err("engine io-uring is not available in this build".into()),
+            // The adaptive engine starts on epoll; until it can move load it
+            // simply is epoll (std where there is no epoll).
+            EngineChoice::Adaptive => {
+                let kind = if cfg!(target_os = "linux") {
+                    EngineKind::Epoll
+                } else {
+                    EngineKind::Std
+                };
+                static SAID: Once = Once::new();
+                SAID.call_once(|| {
+                    tracing::warn!(
+                        "adaptive engine: io_uring is not implemented yet, so it serves on {kind} only"
+                    );
+                });
+                Ok(kind)
+            }
+            EngineChoice::IoUring => Err(
+                "engine io-uring is not available: io_uring support is not implemented yet; \
+                 use --engine epoll, adaptive or std"
+                    .into(),
+            ),
             EngineChoice::Std => Ok(EngineKind::Std),
         }
     }
@@ -130,5 +148,31 @@ impl FromStr for Protocol {
                 expected: "auto, http1, h2c",
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_uring_is_refused_as_not_implemented() {
+        let err = EngineChoice::IoUring.resolve().unwrap_err();
+        assert!(err.contains("not implemented yet"), "{err}");
+        assert!(!err.contains("build"), "no build option exists: {err}");
+    }
+
+    #[test]
+    fn adaptive_and_epoll_resolve_to_what_this_platform_runs() {
+        let expected = if cfg!(target_os = "linux") {
+            EngineKind::Epoll
+        } else {
+            EngineKind::Std
+        };
+        assert_eq!(EngineChoice::Adaptive.resolve(), Ok(expected));
+        assert_eq!(
+            EngineChoice::Epoll.resolve().is_ok(),
+            cfg!(target_os = "linux")
+        );
     }
 }

@@ -241,6 +241,7 @@ pub fn finish(
         head_request,
         close,
         until_close,
+        http10,
     };
     encode_response(resp, opts, date, out);
     Responded::Done {
@@ -256,6 +257,7 @@ pub fn parts<'b>(req: &'b h1::Request<'b>) -> RequestParts<'b> {
         method: head.method,
         path: head.path,
         query: head.query,
+        authority: head.authority,
         version: head.version,
         headers: head.headers,
         body: req.body,

@@ -1,6 +1,10 @@
 //! Engines: what every engine provides, the control messages every worker
 //! obeys, and the one place a backend is picked.
 //!
+//! The epoll engine is Linux-only and compiled only there
+//! (`#[cfg(target_os = "linux")]` below and in `sys`); the std engine
+//! builds wherever tokio does.
+//!
 //! Every engine must:
 //! - bind its listeners on the resolved address (port 0 resolved once, before
 //!   the workers bind) and report the real address;
@@ -11,6 +15,7 @@
 //! - obey [`Control`]: pause/resume accepting, shutdown with a grace period;
 //! - keep per-worker counters the metrics actor can read.
 
+#[cfg(target_os = "linux")]
 pub mod epoll;
 mod listen;
 mod promote;
@@ -113,13 +118,17 @@ pub fn start(
     promoter: Promoter,
 ) -> io::Result<Box<dyn Engine>> {
     match cfg.engine {
+        #[cfg(target_os = "linux")]
         EngineKind::Epoll => Ok(Box::new(epoll::EpollEngine::start(cfg, table, promoter)?)),
         // The std engine serves async routes on its own arbiters: nothing is
         // ever promoted.
-        EngineKind::Std => Ok(Box::new(std_engine::StdEngine::start(cfg, table)?)),
+        EngineKind::Std => {
+            drop(promoter);
+            Ok(Box::new(std_engine::StdEngine::start(cfg, table)?))
+        }
         other => Err(io::Error::new(
             io::ErrorKind::Unsupported,
-            format!("engine {other} is not available in this build"),
+            format!("engine {other} is not available on this platform"),
         )),
     }
 }

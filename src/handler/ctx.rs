@@ -18,6 +18,10 @@ pub struct RequestParts<'r> {
     pub path: &'r str,
     /// Raw query (after `?`, not decoded), empty when absent.
     pub query: &'r str,
+    /// The request's authority when the protocol carries it apart from
+    /// `Host` (an HTTP/1.1 absolute-form target, h2's `:authority`); it
+    /// replaces `Host` for [`Ctx::header`] and [`Ctx::host`].
+    pub authority: Option<&'r str>,
     /// Protocol version.
     pub version: Version,
     /// Header fields as received.
@@ -47,6 +51,9 @@ pub struct Ctx<'r> {
     parts: RequestParts<'r>,
     /// Spans of `path` captured by the route.
     params: Params,
+    /// When a captured value had escapes: every value decoded, back to
+    /// back, and their spans in it (see [`Ctx::param`]).
+    decoded: Option<(String, Params)>,
     /// Names of the captured params, by position.
     param_names: &'r [Box<str>],
     /// The matched route's pattern, empty before routing.
@@ -65,6 +72,7 @@ impl<'r> Ctx<'r> {
             path: Cow::Borrowed(parts.path),
             parts,
             params: Params::new(),
+            decoded: None,
             param_names: &[],
             pattern: "",
             info,
@@ -77,6 +85,7 @@ impl<'r> Ctx<'r> {
         self.pattern = pattern;
         self.param_names = names;
         self.params = params;
+        self.decoded = decode_params(&self.path, &params);
     }
 
     /// Sets where the handler runs (the dispatch actor sets `Async`).
@@ -119,31 +128,84 @@ impl<'r> Ctx<'r> {
         query_value(self.parts.query, key)
     }
 
-    /// A route parameter by name (`:id`, `*path`).
+    /// A route parameter by name (`:id`, `*path`), percent-decoded, except
+    /// `%2F`, which stays as sent: a value holds a `/` only where the
+    /// request had a separator (inside a catch-all).
     pub fn param(&self, name: &str) -> Option<&str> {
         let i = self.param_names.iter().position(|n| &**n == name)?;
-        self.params.value(&self.path, i)
+        self.param_at(i)
+    }
+
+    /// The `i`-th captured value, decoded.
+    fn param_at(&self, i: usize) -> Option<&str> {
+        match &self.decoded {
+            Some((text, spans)) => spans.value(text, i),
+            None => self.params.value(&self.path, i),
+        }
     }
 
     /// A request header's value (name matched ASCII case-insensitively), when it
-    /// is valid UTF-8.
+    /// is valid UTF-8. `host` is the request's authority (see [`Ctx::host`]).
     pub fn header(&self, name: &str) -> Option<&'r str> {
-        header_value(self.parts.headers, name).and_then(|v| std::str::from_utf8(v).ok())
+        self.header_bytes(name)
+            .and_then(|v| std::str::from_utf8(v).ok())
     }
 
     /// A request header's raw value.
     pub fn header_bytes(&self, name: &str) -> Option<&'r [u8]> {
-        header_value(self.parts.headers, name)
+        match self.parts.authority {
+            Some(authority) if name.eq_ignore_ascii_case("host") => Some(authority.as_bytes()),
+            _ => header_value(self.parts.headers, name),
+        }
     }
 
-    /// Every request header, in order received.
+    /// The host the request is for: the authority of an absolute-form
+    /// target or h2's `:authority` when present, else the `Host` field.
+    pub fn host(&self) -> Option<&'r str> {
+        self.header("host")
+    }
+
+    /// Every request header, in order received; a `Host` field carries the
+    /// request's authority when the target gave one.
     pub fn headers(&self) -> impl Iterator<Item = (&'r str, &'r [u8])> {
-        self.parts.headers.iter().map(|h| (h.name, h.value))
+        let authority = self.parts.authority;
+        self.parts.headers.iter().map(move |h| match authority {
+            Some(a) if h.name.eq_ignore_ascii_case("host") => (h.name, a.as_bytes()),
+            _ => (h.name, h.value),
+        })
     }
 
     /// The request body (de-chunked).
     pub fn body(&self) -> &'r [u8] {
         self.parts.body
+    }
+
+    /// The request body parsed as JSON into `T`.
+    ///
+    /// Errors, each with a JSON body `{"error": "..."}`: 415 when the
+    /// content type is not `application/json` (or `application/*+json`),
+    /// 400 when the body is not well-formed JSON, 422 when it is JSON of
+    /// the wrong shape. (A body over the size limit never gets here: the
+    /// protocol layer answers 413 first.)
+    ///
+    /// ```
+    /// use switchyard::{Ctx, HttpError};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Greeting { name: String }
+    ///
+    /// fn greet(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
+    ///     let g: Greeting = ctx.json_body()?;
+    ///     ctx.text(&format!("hello {}", g.name));
+    ///     Ok(())
+    /// }
+    /// # let _ = greet;
+    /// ```
+    pub fn json_body<T: serde::de::DeserializeOwned>(&self) -> Result<T, HttpError> {
+        if !self.header_bytes("content-type").is_some_and(is_json_type) {
+            return Err(HttpError::new(415, "the body must be application/json").with_json_body());
+        }
+        serde_json::from_slice(self.parts.body).map_err(|e| HttpError::from_request_json(&e))
     }
 
     /// The peer's address.
@@ -227,13 +289,43 @@ impl<'r> Ctx<'r> {
         self.param_names
             .iter()
             .enumerate()
-            .filter_map(|(i, n)| Some((&**n, self.params.value(&self.path, i)?)))
+            .filter_map(|(i, n)| Some((&**n, self.param_at(i)?)))
     }
 
     /// Where this request is served.
     pub(crate) fn info(&self) -> ServeInfo {
         self.info
     }
+}
+
+/// Whether a `Content-Type` value is `application/json` or
+/// `application/*+json`, parameters ignored (ASCII case-insensitive).
+fn is_json_type(value: &[u8]) -> bool {
+    let essence = value
+        .split(|&b| b == b';')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    let lower = essence.to_ascii_lowercase();
+    lower == b"application/json"
+        || (lower.starts_with(b"application/") && lower.ends_with(b"+json"))
+}
+
+/// Every captured value of `path` decoded into one string, with their spans
+/// in it; `None` (and no allocation) when no value has an escape.
+fn decode_params(path: &str, params: &Params) -> Option<(String, Params)> {
+    let values = || (0..params.len()).filter_map(|i| params.value(path, i));
+    if !values().any(|v| v.contains('%')) {
+        return None;
+    }
+    let mut text = String::new();
+    let mut spans = Params::new();
+    for value in values() {
+        let start = text.len();
+        text.push_str(&crate::router::decode_param(value));
+        spans.push(start, text.len());
+    }
+    Some((text, spans))
 }
 
 /// The first value of `key` in a raw query, percent-decoded.
@@ -249,4 +341,56 @@ pub(crate) fn header_value<'h>(headers: &[httparse::Header<'h>], name: &str) -> 
         .iter()
         .find(|h| h.name.eq_ignore_ascii_case(name))
         .map(|h| h.value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts<'r>(
+        headers: &'r [httparse::Header<'r>],
+        authority: Option<&'r str>,
+    ) -> RequestParts<'r> {
+        RequestParts {
+            method: "GET",
+            path: "/",
+            query: "",
+            authority,
+            version: Version::Http11,
+            headers,
+            body: b"",
+        }
+    }
+
+    const INFO: ServeInfo = ServeInfo {
+        engine: EngineKind::Std,
+        dispatch: Dispatch::Inline,
+        remote: None,
+    };
+
+    #[test]
+    fn the_targets_authority_replaces_host() {
+        let headers = [
+            httparse::Header {
+                name: "Host",
+                value: b"from-header",
+            },
+            httparse::Header {
+                name: "x-a",
+                value: b"1",
+            },
+        ];
+        let mut resp = Response::new();
+        let ctx = Ctx::new(parts(&headers, Some("from-target:81")), INFO, &mut resp);
+        assert_eq!(ctx.host(), Some("from-target:81"));
+        assert_eq!(ctx.header("HOST"), Some("from-target:81"));
+        assert_eq!(ctx.header("x-a"), Some("1"));
+        let all: Vec<_> = ctx.headers().collect();
+        assert_eq!(all[0], ("Host", &b"from-target:81"[..]));
+        assert_eq!(ctx.to_request().header("host"), Some("from-target:81"));
+
+        let mut resp = Response::new();
+        let ctx = Ctx::new(parts(&headers, None), INFO, &mut resp);
+        assert_eq!(ctx.host(), Some("from-header"));
+    }
 }

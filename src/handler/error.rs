@@ -6,13 +6,18 @@ use std::fmt;
 /// An error that becomes an HTTP response: its status and a message for the body.
 ///
 /// Handlers return `Result<(), HttpError>`. Any other error converted with `?`
-/// becomes a 500 whose body does not leak the error's text.
+/// becomes a 500 whose body does not leak the error's text — a
+/// `serde_json::Error` included, since `?` on one is a response that failed
+/// to serialize; a request body that fails to parse is a client error, which
+/// [`Ctx::json_body`](super::Ctx::json_body) answers 400 or 422.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpError {
     /// The response status, 400..=599 by convention (any valid code is kept).
     status: u16,
-    /// The response body, `text/plain`.
+    /// The response body: `text/plain`, or inside `{"error": ...}`.
     message: Cow<'static, str>,
+    /// Whether the body is `application/json` `{"error": message}`.
+    json: bool,
 }
 
 impl HttpError {
@@ -21,7 +26,33 @@ impl HttpError {
         HttpError {
             status,
             message: message.into(),
+            json: false,
         }
+    }
+
+    /// The same error answered with an `application/json` body
+    /// `{"error": message}`.
+    pub fn with_json_body(mut self) -> Self {
+        self.json = true;
+        self
+    }
+
+    /// Whether the body is `{"error": message}` as `application/json`.
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// The error for a request body that `serde_json` could not read: 400
+    /// for malformed JSON (a syntax error, a truncated document), 422 for
+    /// well-formed JSON of the wrong shape (a missing field, a wrong type);
+    /// with a JSON body naming the problem.
+    pub fn from_request_json(err: &serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        let status = match err.classify() {
+            Category::Data => 422,
+            Category::Syntax | Category::Eof | Category::Io => 400,
+        };
+        Self::new(status, err.to_string()).with_json_body()
     }
 
     /// 400 Bad Request with a message.
@@ -80,3 +111,38 @@ internal_from!(
     serde_json::Error,
     Box<dyn std::error::Error + Send + Sync>,
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handler::Response;
+
+    fn parse(body: &str) -> HttpError {
+        let err = serde_json::from_str::<(String, i64)>(body).unwrap_err();
+        HttpError::from_request_json(&err)
+    }
+
+    #[test]
+    fn request_json_errors_are_client_errors_and_serialization_stays_500() {
+        assert_eq!(parse("[\"a\", 1").status(), 400, "EOF");
+        assert_eq!(parse("[\"a\" 1]").status(), 400, "syntax");
+        assert_eq!(parse("[1, 1]").status(), 422, "data");
+        let err = serde_json::from_str::<i64>("x").unwrap_err();
+        assert_eq!(
+            HttpError::from(err).status(),
+            500,
+            "a `?` on serde_json stays 500"
+        );
+    }
+
+    #[test]
+    fn a_json_error_has_a_json_body() {
+        let mut resp = Response::new();
+        resp.set_error(&HttpError::new(422, "bad \"n\"").with_json_body());
+        assert_eq!(resp.status(), 422);
+        assert!(resp.has_header("content-type"));
+        assert_eq!(resp.body(), br#"{"error":"bad \"n\""}"#);
+        resp.set_error(&HttpError::new(400, "plain"));
+        assert_eq!(resp.body(), b"plain");
+    }
+}

@@ -44,10 +44,9 @@ impl Request {
             path: ctx.path().to_owned(),
             query: parts.query.to_owned(),
             version: parts.version,
-            headers: parts
-                .headers
-                .iter()
-                .map(|h| (h.name.to_owned(), Bytes::copy_from_slice(h.value)))
+            headers: ctx
+                .headers()
+                .map(|(name, value)| (name.to_owned(), Bytes::copy_from_slice(value)))
                 .collect(),
             params: ctx
                 .param_pairs()

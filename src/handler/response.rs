@@ -7,6 +7,13 @@
 
 use super::HttpError;
 
+/// The body of a JSON error.
+#[derive(serde::Serialize)]
+struct ErrorBody<'a> {
+    /// The error's message.
+    error: &'a str,
+}
+
 /// How the body was produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BodyMode {
@@ -103,6 +110,16 @@ fn is_framing(name: &str) -> bool {
     }
 }
 
+/// Whether `name` is a field name (RFC 9110 §5.1: a non-empty `token`).
+/// Anything else could smuggle a second header, or a framing header past
+/// [`is_framing`], once written.
+fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
 /// Whether `b` is a control byte no header name or value may carry (every
 /// CTL but HTAB, RFC 9110 §5.5): CR and LF would split the head.
 fn is_ctl(b: u8) -> bool {
@@ -169,24 +186,30 @@ impl Response {
         self
     }
 
-    /// Appends a header line. Control bytes (CR, LF, NUL, …) are dropped from
-    /// name and value, so a value can never split the head.
+    /// Appends a header line. A name that is not an HTTP token (RFC 9110
+    /// §5.1) is refused (the call does nothing); control bytes (CR, LF, NUL,
+    /// …) are dropped from the value, so a header can never split the head.
     pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
         self.header_bytes(name, value.as_bytes())
     }
 
     /// Appends a header line with a raw byte value (control bytes dropped).
     ///
-    /// Framing headers (`content-length`, `transfer-encoding`, `connection`)
-    /// belong to the protocol layer and are ignored here; use
-    /// [`Response::set_close`] to close the connection.
+    /// A name that is not a token is refused. Framing headers
+    /// (`content-length`, `transfer-encoding`, `connection`) belong to the
+    /// protocol layer and are ignored here; use [`Response::set_close`] to
+    /// close the connection.
     pub fn header_bytes(&mut self, name: &str, value: &[u8]) -> &mut Self {
+        if !is_token(name) {
+            tracing::warn!(name, "header with an invalid name set by a handler ignored");
+            return self;
+        }
         if is_framing(name) {
             tracing::debug!(name, "framing header set by a handler ignored");
             return self;
         }
         self.headers.reserve(name.len() + value.len() + 4);
-        push_clean(&mut self.headers, name.as_bytes());
+        self.headers.extend_from_slice(name.as_bytes());
         self.headers.extend_from_slice(b": ");
         push_clean(&mut self.headers, value);
         self.headers.extend_from_slice(b"\r\n");
@@ -351,13 +374,22 @@ impl Response {
         self
     }
 
-    /// Replaces this response with an error's: its status, `text/plain`,
-    /// `cache-control: no-store`, and its message as the body.
+    /// Replaces this response with an error's: its status,
+    /// `cache-control: no-store`, and its message as a `text/plain` body, or
+    /// as `{"error": message}` (`application/json`) for a JSON error.
     pub fn set_error(&mut self, err: &HttpError) {
         self.reset();
         self.set_status(err.status());
         self.header("cache-control", "no-store");
-        self.text(err.message());
+        if !err.is_json()
+            || self
+                .json(&ErrorBody {
+                    error: err.message(),
+                })
+                .is_err()
+        {
+            self.text(err.message());
+        }
     }
 
     /// Builder form of [`Response::text`], for future handlers.
@@ -383,7 +415,7 @@ mod tests {
     fn header_values_cannot_split_the_head() {
         let mut r = Response::new();
         r.header("x-a", "ok");
-        r.header("x-b\r\n", "evil\r\nset-cookie: x=1\0\x1b\x7f");
+        r.header("x-b", "evil\r\nset-cookie: x=1\0\x1b\x7f");
         r.header("x-c", "tab\tkept");
         assert_eq!(
             r.header_block(),
@@ -399,5 +431,20 @@ mod tests {
         r.header("CONNECTION", "close");
         r.header("content-type", "text/plain");
         assert_eq!(r.header_block(), b"content-type: text/plain\r\n");
+    }
+
+    #[test]
+    fn names_that_are_not_tokens_are_refused() {
+        let mut r = Response::new();
+        // Control bytes once hid a framing header from the check.
+        r.header("content-length\r", "5");
+        r.header("Transfer-Encoding\0", "chunked");
+        r.header("connection\n", "close");
+        r.header("x-b\r\nset-cookie", "x=1");
+        r.header("x c", "1");
+        r.header("x:c", "1");
+        r.header("", "1");
+        r.header("x-ok", "1");
+        assert_eq!(r.header_block(), b"x-ok: 1\r\n");
     }
 }

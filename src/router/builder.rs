@@ -10,7 +10,7 @@ use super::methods::{standard_slot, MAX_CUSTOM_METHODS};
 use super::pattern::Pattern;
 use super::route::Route;
 use super::url::{reverse, UrlError};
-use super::{Dispatch, Group, PreFn, RouteRef, RouteTable};
+use super::{Dispatch, Group, PreFn, RouteError, RouteRef, RouteTable};
 use crate::handler::{Ctx, Flow, Handler, HttpError, Middleware, SharedMiddleware};
 
 /// A route as registered, before global middleware and the server default
@@ -107,11 +107,35 @@ impl Router {
     /// replaces the first, with a warning.
     ///
     /// # Panics
-    /// On an invalid pattern (see the module docs), a method that is not an
-    /// HTTP token, or a 65th distinct non-standard method.
+    /// With the [`RouteError`]'s text on an invalid pattern (see the module
+    /// docs), a method that is not an HTTP token, or a 65th distinct
+    /// non-standard method; [`try_handle`](Self::try_handle) returns it.
     pub fn handle(&mut self, method: &str, path: &str, handler: Handler) -> RouteRef<'_> {
-        let index = self.register(method, path, handler, Vec::new(), None);
-        RouteRef::new(self, index)
+        self.try_handle(method, path, handler)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`handle`](Self::handle) for definitions that come from outside the
+    /// program (a config file, a request): an invalid pattern or method is
+    /// an error instead of a panic, and the router is left unchanged.
+    ///
+    /// ```
+    /// use switchyard::{Handler, Router};
+    ///
+    /// let mut r = Router::new();
+    /// let ok = Handler::plain(|ctx| { ctx.text("hi"); Ok(()) });
+    /// assert!(r.try_handle("GET", "/users/:id", ok.clone()).is_ok());
+    /// let err = r.try_handle("GET", "/users/:", ok).unwrap_err();
+    /// assert!(err.is_invalid_pattern());
+    /// ```
+    pub fn try_handle(
+        &mut self,
+        method: &str,
+        path: &str,
+        handler: Handler,
+    ) -> Result<RouteRef<'_>, RouteError> {
+        let index = self.register(method, path, handler, Vec::new(), None)?;
+        Ok(RouteRef::new(self, index))
     }
 
     /// Adds middleware run around every route — including routes registered
@@ -154,7 +178,8 @@ impl Router {
         RouteTable::build(self)
     }
 
-    /// Validates and stores a route; returns its index.
+    /// Validates and stores a route; returns its index. Nothing changes
+    /// when the definition is refused.
     pub(crate) fn register(
         &mut self,
         method: &str,
@@ -162,9 +187,9 @@ impl Router {
         handler: Handler,
         group_mw: Vec<SharedMiddleware>,
         group_dispatch: Option<Dispatch>,
-    ) -> usize {
-        let pattern = Pattern::parse(path);
-        self.note_method(method);
+    ) -> Result<usize, RouteError> {
+        let pattern = Pattern::try_parse(path)?;
+        self.note_method(method)?;
         let key = format!("{method} {}", pattern.shape());
         let def = RouteDef {
             method: method.into(),
@@ -187,27 +212,26 @@ impl Router {
                 self.names.remove(&old);
             }
             self.defs[index] = def;
-            return index;
+            return Ok(index);
         }
         self.defs.push(def);
         self.by_shape.insert(key, self.defs.len() - 1);
-        self.defs.len() - 1
+        Ok(self.defs.len() - 1)
     }
 
     /// Checks `method` is a token and counts non-standard ones.
-    fn note_method(&mut self, method: &str) {
-        assert!(
-            !method.is_empty() && method.bytes().all(is_tchar),
-            "route method `{method}` is not an HTTP method token"
-        );
-        if standard_slot(method).is_some() || self.custom_methods.iter().any(|m| &**m == method) {
-            return;
+    fn note_method(&mut self, method: &str) -> Result<(), RouteError> {
+        if method.is_empty() || !method.bytes().all(is_tchar) {
+            return Err(RouteError::bad_method(method));
         }
-        assert!(
-            self.custom_methods.len() < MAX_CUSTOM_METHODS,
-            "route method `{method}`: at most {MAX_CUSTOM_METHODS} non-standard methods are supported"
-        );
+        if standard_slot(method).is_some() || self.custom_methods.iter().any(|m| &**m == method) {
+            return Ok(());
+        }
+        if self.custom_methods.len() >= MAX_CUSTOM_METHODS {
+            return Err(RouteError::too_many_methods(method, MAX_CUSTOM_METHODS));
+        }
         self.custom_methods.push(method.into());
+        Ok(())
     }
 
     /// Sets a route's explicit dispatch; `Inline` on a future handler is

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::{Dispatch, RouteRef, Router};
+use super::{Dispatch, RouteError, RouteRef, Router};
 use crate::handler::{Handler, Middleware, SharedMiddleware};
 
 /// A route group. Its middleware and dispatch setting apply to routes
@@ -74,12 +74,24 @@ impl<'r> Group<'r> {
     /// # Panics
     /// As [`Router::handle`].
     pub fn handle(&mut self, method: &str, path: &str, handler: Handler) -> RouteRef<'_> {
+        self.try_handle(method, path, handler)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`handle`](Self::handle) returning an invalid definition as an error
+    /// (see [`Router::try_handle`](super::Router::try_handle)).
+    pub fn try_handle(
+        &mut self,
+        method: &str,
+        path: &str,
+        handler: Handler,
+    ) -> Result<RouteRef<'_>, RouteError> {
         let pattern = format!("{}{path}", self.prefix);
         let mw = self.middleware.clone();
         let index = self
             .router
-            .register(method, &pattern, handler, mw, self.dispatch);
-        RouteRef::new(self.router, index)
+            .register(method, &pattern, handler, mw, self.dispatch)?;
+        Ok(RouteRef::new(self.router, index))
     }
 
     /// The group's prefix.

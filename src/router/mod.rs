@@ -4,19 +4,32 @@
 //! Patterns are `/`-separated segments: static text, `:param` (one whole,
 //! non-empty segment) and `*catch-all` (last segment only; the rest of the
 //! path without its leading slash, possibly empty). Static beats param beats
-//! catch-all whatever the registration order. A trailing slash is
-//! significant. A [`Router`] collects definitions; [`Router::table`] compiles
-//! an immutable [`RouteTable`], which a [`SharedTable`] publishes to the
-//! workers.
+//! catch-all whatever the registration order. A [`Router`] collects
+//! definitions; [`Router::table`] compiles an immutable [`RouteTable`],
+//! which a [`SharedTable`] publishes to the workers.
+//!
+//! Request paths (`docs/runtime-semantics.md` has the full rules):
+//! - every `/` is significant: `//hello` does not match `/hello`, and a
+//!   trailing slash is significant;
+//! - dot segments (`.`, `..`, also as `%2E`) are removed before routing
+//!   (RFC 3986 §5.2.4), never climbing above the root: `/a/../b` routes as
+//!   `/b`, and [`Ctx::path`](crate::Ctx::path) is the normalized path;
+//! - a malformed escape (`%zz`) or a segment that does not decode to UTF-8
+//!   is answered 400;
+//! - routing compares raw segments; captured values are percent-decoded
+//!   afterwards, except `%2F`, which stays as sent, so a value never holds a
+//!   `/` that was not a separator in the request.
 
 #[macro_use]
 mod shortcuts;
 
 mod allow;
 mod builder;
+mod error;
 mod group;
 mod methods;
 mod params;
+mod path;
 mod pattern;
 mod route;
 mod route_ref;
@@ -35,6 +48,7 @@ use crate::handler::{Ctx, Flow, HttpError};
 pub use crate::handler::SharedMiddleware;
 pub use allow::AllowList;
 pub use builder::Router;
+pub use error::RouteError;
 pub use group::Group;
 pub use params::{Params, MAX_PARAMS};
 pub use route::Route;
@@ -42,6 +56,8 @@ pub use route_ref::RouteRef;
 pub use shared::{SharedTable, TableGuard};
 pub use table::{Lookup, Match, RouteTable};
 pub use url::UrlError;
+
+pub(crate) use path::decode as decode_param;
 
 /// A pre-routing hook: runs before lookup on every request and may rewrite
 /// the method and path, or answer and stop.

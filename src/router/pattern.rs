@@ -1,7 +1,7 @@
 //! Route patterns: parsing and validating `/static/:param/*catch-all` text into
-//! segments, panicking with a clear message on a pattern no path could match.
+//! segments, refusing with a [`RouteError`] a pattern no path could match.
 
-use super::MAX_PARAMS;
+use super::{RouteError, MAX_PARAMS};
 
 /// One `/`-separated piece of a pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,43 +26,45 @@ pub(crate) struct Pattern {
 }
 
 impl Pattern {
-    /// Parses `text`.
-    ///
-    /// # Panics
-    /// When the pattern does not start with `/`, has an empty parameter name,
-    /// a catch-all that is not the last segment, an empty segment (`//`) other
-    /// than a trailing slash, a parameter name used twice, or more than
-    /// [`MAX_PARAMS`] parameters.
+    /// Parses `text`, panicking with the [`RouteError`]'s text on an invalid
+    /// pattern (see [`Pattern::try_parse`]).
+    #[cfg(test)]
     pub(crate) fn parse(text: &str) -> Pattern {
-        assert!(
-            text.starts_with('/'),
-            "route pattern `{text}` must start with `/`"
-        );
-        let pieces: Vec<&str> = text[1..].split('/').collect();
+        Self::try_parse(text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Parses and validates `text`.
+    ///
+    /// Refused: a pattern that does not start with `/`, has an empty
+    /// parameter name, a catch-all that is not the last segment, an empty
+    /// segment (`//`) other than a trailing slash, a parameter name used
+    /// twice, or more than [`MAX_PARAMS`] parameters.
+    pub(crate) fn try_parse(text: &str) -> Result<Pattern, RouteError> {
+        let Some(rest) = text.strip_prefix('/') else {
+            return Err(RouteError::no_leading_slash(text));
+        };
+        let pieces: Vec<&str> = rest.split('/').collect();
         let last = pieces.len() - 1;
         let mut segments = Vec::with_capacity(pieces.len());
         let mut param_names: Vec<Box<str>> = Vec::new();
         for (i, piece) in pieces.iter().enumerate() {
-            let segment = parse_segment(text, piece, i == last);
+            let segment = parse_segment(text, piece, i == last)?;
             if let Segment::Param(name) | Segment::CatchAll(name) = &segment {
-                assert!(
-                    !param_names.contains(name),
-                    "route pattern `{text}` uses the parameter name `{name}` twice"
-                );
+                if param_names.contains(name) {
+                    return Err(RouteError::duplicate_param(text, name));
+                }
                 param_names.push(name.clone());
             }
             segments.push(segment);
         }
-        assert!(
-            param_names.len() <= MAX_PARAMS,
-            "route pattern `{text}` declares {} parameters; at most {MAX_PARAMS} are supported",
-            param_names.len()
-        );
-        Pattern {
+        if param_names.len() > MAX_PARAMS {
+            return Err(RouteError::too_many_params(text, param_names.len()));
+        }
+        Ok(Pattern {
             text: text.into(),
             segments: segments.into(),
             param_names: param_names.into(),
-        }
+        })
     }
 
     /// The text as registered.
@@ -97,28 +99,23 @@ impl Pattern {
 }
 
 /// Classifies one piece of `text`, validating it.
-fn parse_segment(text: &str, piece: &str, is_last: bool) -> Segment {
+fn parse_segment(text: &str, piece: &str, is_last: bool) -> Result<Segment, RouteError> {
     if let Some(name) = piece.strip_prefix(':') {
-        assert!(
-            !name.is_empty(),
-            "route pattern `{text}` has an empty parameter name (`:`)"
-        );
-        Segment::Param(name.into())
+        if name.is_empty() {
+            return Err(RouteError::empty_name(text, false));
+        }
+        Ok(Segment::Param(name.into()))
     } else if let Some(name) = piece.strip_prefix('*') {
-        assert!(
-            !name.is_empty(),
-            "route pattern `{text}` has an empty catch-all name (`*`)"
-        );
-        assert!(
-            is_last,
-            "route pattern `{text}`: catch-all `*{name}` must be the last segment"
-        );
-        Segment::CatchAll(name.into())
+        if name.is_empty() {
+            return Err(RouteError::empty_name(text, true));
+        }
+        if !is_last {
+            return Err(RouteError::catch_all_not_last(text, name));
+        }
+        Ok(Segment::CatchAll(name.into()))
+    } else if !is_last && piece.is_empty() {
+        Err(RouteError::empty_segment(text))
     } else {
-        assert!(
-            is_last || !piece.is_empty(),
-            "route pattern `{text}` has an empty segment (`//`), which no path can match"
-        );
-        Segment::Static(piece.into())
+        Ok(Segment::Static(piece.into()))
     }
 }

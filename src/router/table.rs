@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use super::methods::{MethodTrees, GET};
+use super::path;
 use super::tree::RouteId;
 use super::url::{reverse, UrlError};
 use super::{AllowList, Dispatch, Params, PreFn, Route, Router};
-use crate::handler::SharedMiddleware;
+use crate::handler::{run_after, run_before, Ctx, Flow, HttpError, SharedMiddleware};
 
 /// The outcome of [`RouteTable::lookup`].
 #[derive(Clone, Copy, Debug)]
@@ -74,16 +76,18 @@ impl RouteTable {
             routes,
             trees,
             names,
-            pre: router.pre.clone(),
+            pre: std::iter::once(path_step(router.global.clone()))
+                .chain(router.pre.iter().cloned())
+                .collect(),
             global: router.global.clone(),
             async_count,
         }
     }
 
-    /// Routes `method` and `path` (no query). A path containing `//` is
-    /// matched with runs of `/` collapsed and one trailing `/` removed; the
-    /// params still span `path`. HEAD falls back to the GET route. Allocates
-    /// nothing.
+    /// Routes `method` and `path` (no query), every `/` significant (see
+    /// the module docs of [`router`](super) for the path rules; dot segments
+    /// are removed and escapes checked before this, by the table's first
+    /// pre-routing step). HEAD falls back to the GET route. Allocates nothing.
     pub fn lookup<'t>(&'t self, method: &str, path: &str) -> Lookup<'t> {
         let mut params = Params::new();
         if let Some(id) = self
@@ -201,4 +205,27 @@ impl fmt::Debug for RouteTable {
             .field("async_count", &self.async_count)
             .finish()
     }
+}
+
+/// The first pre-routing step of every table: applies the path rules. A
+/// path with a malformed escape, or one that does not decode to UTF-8, is
+/// answered 400 (through the global middleware, as a 404 is); a path with
+/// dot segments is routed without them. A clean path costs a scan and no
+/// allocation.
+fn path_step(global: Vec<SharedMiddleware>) -> PreFn {
+    Arc::new(move |ctx: &mut Ctx<'_>| {
+        if let Err(e) = path::check(ctx.path()) {
+            let before = run_before(ctx, &global);
+            if before.run_handler {
+                ctx.response()
+                    .set_error(&HttpError::bad_request(e.reason()));
+            }
+            run_after(ctx, &global, before.ran);
+            return Ok(Flow::Stop);
+        }
+        if let Some(normalized) = path::remove_dot_segments(ctx.path()) {
+            ctx.set_path(normalized);
+        }
+        Ok(Flow::Continue)
+    })
 }

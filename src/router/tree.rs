@@ -72,10 +72,10 @@ impl Node {
 
     /// Finds the route matching `path`, filling `params` with spans of `path`.
     ///
-    /// A path containing `//` is matched as if runs of `/` were collapsed and
-    /// one trailing `/` removed; the spans still point into `path` (a catch-all
-    /// value keeps any inner `//`). A path not starting with `/` matches
-    /// nothing.
+    /// Every `/` is significant: an empty segment (`//`) matches only an
+    /// empty static segment, which patterns allow only as a trailing slash,
+    /// so `//hello` does not match `/hello`. A catch-all value keeps any
+    /// inner `//`. A path not starting with `/` matches nothing.
     pub(crate) fn find(&self, path: &str, params: &mut Params) -> Option<RouteId> {
         params.clear();
         if let Some(&route) = self.exact.get(path) {
@@ -85,54 +85,35 @@ impl Node {
         if bytes.first() != Some(&b'/') {
             return None;
         }
-        let clean = path.contains("//");
-        let cursor = if clean && bytes.iter().all(|&b| b == b'/') {
-            // Only slashes: cleaned, that is `/`, and every span we could
-            // produce (offset 1, empty) is valid in the original path too.
-            Cursor {
-                path: b"/",
-                clean: false,
-            }
-        } else {
-            Cursor { path: bytes, clean }
-        };
-        self.walk(&cursor, Some(1), params)
+        self.walk(bytes, Some(1), params)
     }
 
     /// Matches the segment at `pos` (none left when `pos` is `None`) against
     /// this node's children.
-    fn walk(&self, cur: &Cursor<'_>, pos: Option<usize>, params: &mut Params) -> Option<RouteId> {
-        let Some(seg) = pos.and_then(|p| cur.segment(p)) else {
+    fn walk(&self, path: &[u8], pos: Option<usize>, params: &mut Params) -> Option<RouteId> {
+        let Some(seg) = pos.map(|p| segment(path, p)) else {
             return self.route;
         };
-        let text = &cur.path[seg.start..seg.end];
+        let text = &path[seg.start..seg.end];
         if let Ok(i) = self
             .statics
             .binary_search_by(|(k, _)| k.as_bytes().cmp(text))
         {
-            if let Some(found) = self.statics[i].1.walk(cur, seg.next, params) {
+            if let Some(found) = self.statics[i].1.walk(path, seg.next, params) {
                 return Some(found);
             }
         }
         if let Some(child) = &self.param {
             if seg.start < seg.end && params.push(seg.start, seg.end) {
-                if let Some(found) = child.walk(cur, seg.next, params) {
+                if let Some(found) = child.walk(path, seg.next, params) {
                     return Some(found);
                 }
                 params.pop();
             }
         }
         let route = self.catch_all?;
-        params.push(seg.start, cur.rest_end()).then_some(route)
+        params.push(seg.start, path.len()).then_some(route)
     }
-}
-
-/// A path being matched, segment by segment.
-struct Cursor<'p> {
-    /// The path's bytes.
-    path: &'p [u8],
-    /// Whether empty segments are skipped (the path contained `//`).
-    clean: bool,
 }
 
 /// One segment of the path: `path[start..end]`, and where the next one starts
@@ -146,42 +127,15 @@ struct Seg {
     next: Option<usize>,
 }
 
-impl Cursor<'_> {
-    /// The segment at `pos`, `pos` being just past a `/`. Without cleaning,
-    /// every segment counts, including an empty last one (a trailing slash);
-    /// with cleaning, empty segments are skipped.
-    fn segment(&self, mut pos: usize) -> Option<Seg> {
-        let len = self.path.len();
-        if self.clean {
-            while pos < len && self.path[pos] == b'/' {
-                pos += 1;
-            }
-            if pos == len {
-                return None;
-            }
-        }
-        let end = self.path[pos..]
-            .iter()
-            .position(|&b| b == b'/')
-            .map_or(len, |i| pos + i);
-        let next = (end < len).then_some(end + 1);
-        Some(Seg {
-            start: pos,
-            end,
-            next,
-        })
-    }
-
-    /// Where a catch-all value ends: the end of the path, less any trailing
-    /// slashes when cleaning.
-    fn rest_end(&self) -> usize {
-        let mut end = self.path.len();
-        if self.clean {
-            while end > 0 && self.path[end - 1] == b'/' {
-                end -= 1;
-            }
-        }
-        end
+/// The segment at `pos`, `pos` being just past a `/`; every segment counts,
+/// including an empty one (`//`, or a trailing slash).
+fn segment(path: &[u8], pos: usize) -> Seg {
+    let len = path.len();
+    let end = memchr::memchr(b'/', &path[pos..]).map_or(len, |i| pos + i);
+    Seg {
+        start: pos,
+        end,
+        next: (end < len).then_some(end + 1),
     }
 }
 
@@ -224,17 +178,16 @@ mod tests {
     }
 
     #[test]
-    fn only_slashes_match_root() {
-        let root = tree(&["/", "/*all"]);
-        assert_eq!(find(&root, "///"), Some((0, vec![])));
+    fn empty_segments_are_significant() {
+        let root = tree(&["/", "/hello", "/files/*p", "/u/:id", "/t/"]);
+        assert_eq!(find(&root, "//hello"), None);
+        assert_eq!(find(&root, "/hello/"), None);
+        assert_eq!(find(&root, "///"), None);
+        assert_eq!(find(&root, "/u//"), None);
+        assert_eq!(find(&root, "/t/"), Some((4, vec![])));
+        assert_eq!(find(&root, "/t"), None);
+        assert_eq!(find(&root, "/files//a//b/"), Some((2, vec!["/a//b/"])));
         let root = tree(&["/*all"]);
-        assert_eq!(find(&root, "//"), Some((0, vec![""])));
-    }
-
-    #[test]
-    fn cleaned_catch_all_drops_trailing_slashes() {
-        let root = tree(&["/files/*p"]);
-        assert_eq!(find(&root, "//files//a/b//"), Some((0, vec!["a/b"])));
-        assert_eq!(find(&root, "/files//"), None);
+        assert_eq!(find(&root, "//"), Some((0, vec!["/"])));
     }
 }

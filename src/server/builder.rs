@@ -79,34 +79,39 @@ impl Server {
         let handle = self.start()?;
         signals.wait()?;
         tracing::info!("signal received; shutting down");
-        handle.shutdown(grace).map_err(io::Error::other)
+        handle.shutdown(grace)
     }
 }
 
-/// SIGINT and SIGTERM, listened for from the moment this is built.
+/// The stop signals, listened for from the moment this is built: SIGINT
+/// and SIGTERM on Unix, Ctrl-C and Ctrl-Break on Windows.
 pub struct Signals {
     /// The runtime that receives the signals.
     rt: tokio::runtime::Runtime,
-    /// SIGINT.
+    /// SIGINT / Ctrl-C.
+    #[cfg(unix)]
     interrupt: tokio::signal::unix::Signal,
     /// SIGTERM.
+    #[cfg(unix)]
     terminate: tokio::signal::unix::Signal,
+    /// Ctrl-C.
+    #[cfg(windows)]
+    interrupt: tokio::signal::windows::CtrlC,
+    /// Ctrl-Break.
+    #[cfg(windows)]
+    terminate: tokio::signal::windows::CtrlBreak,
 }
 
 impl Signals {
     /// Starts listening (needs a few descriptors: set it up before the
     /// process may run out of them).
     pub fn new() -> io::Result<Self> {
-        use tokio::signal::unix::{signal, SignalKind};
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         let (interrupt, terminate) = {
             let _guard = rt.enter();
-            (
-                signal(SignalKind::interrupt())?,
-                signal(SignalKind::terminate())?,
-            )
+            listen()?
         };
         Ok(Signals {
             rt,
@@ -115,7 +120,7 @@ impl Signals {
         })
     }
 
-    /// Blocks until SIGINT or SIGTERM arrives.
+    /// Blocks until a stop signal arrives.
     pub fn wait(mut self) -> io::Result<()> {
         self.rt.block_on(async {
             tokio::select! {
@@ -125,4 +130,24 @@ impl Signals {
         });
         Ok(())
     }
+}
+
+/// SIGINT and SIGTERM.
+#[cfg(unix)]
+fn listen() -> io::Result<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)> {
+    use tokio::signal::unix::{signal, SignalKind};
+    Ok((
+        signal(SignalKind::interrupt())?,
+        signal(SignalKind::terminate())?,
+    ))
+}
+
+/// Ctrl-C and Ctrl-Break.
+#[cfg(windows)]
+fn listen() -> io::Result<(
+    tokio::signal::windows::CtrlC,
+    tokio::signal::windows::CtrlBreak,
+)> {
+    use tokio::signal::windows::{ctrl_break, ctrl_c};
+    Ok((ctrl_c()?, ctrl_break()?))
 }

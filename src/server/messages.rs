@@ -9,7 +9,7 @@ use switchyard_actors::Reply;
 use crate::config::EngineKind;
 use crate::handler::Handler;
 use crate::metrics::Snapshot;
-use crate::router::Dispatch;
+use crate::router::{Dispatch, RouteError};
 
 /// A route to add while the server runs.
 pub struct RouteSpec {
@@ -37,12 +37,13 @@ pub struct EngineInfo {
 /// The server actor's messages.
 pub enum ServerMsg {
     /// Adds a route; the reply comes once the new table is published, so every
-    /// request read after it sees the route.
+    /// request read after it sees the route. An invalid route is answered
+    /// with the router's reason and changes nothing.
     RegisterRoute {
         /// The route.
         route: RouteSpec,
-        /// Answered when published.
-        reply: Reply<()>,
+        /// Answered when published, or with why the route was refused.
+        reply: Reply<Result<(), RouteError>>,
     },
     /// Stops accepting, lets in-flight requests finish within `grace`, closes
     /// everything, then stops the server.

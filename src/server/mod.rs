@@ -3,6 +3,7 @@
 
 mod actor;
 mod builder;
+mod error;
 pub mod messages;
 mod metrics_actor;
 
@@ -15,7 +16,9 @@ use std::time::Duration;
 use switchyard_actors::{spawn_on, Addr, AskError, SpawnOptions};
 
 pub use actor::ServerActor;
+use actor::{Core, SharedCore};
 pub use builder::{Server, Signals};
+pub use error::RegisterError;
 pub use messages::{EngineInfo, MetricsMsg, RouteSpec, ServerMsg};
 pub use metrics_actor::MetricsActor;
 
@@ -28,11 +31,40 @@ use crate::router::{Router, SharedTable};
 const ASK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A running server, as the code that started it holds it.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use switchyard::{Config, Handler, RouteSpec, Router, ServerActor};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut router = Router::new();
+/// router.get("/hello", |ctx| { ctx.text("Hello, World!"); Ok(()) });
+/// let handle = ServerActor::spawn(Config::default(), router)?;
+/// println!("listening on {}", handle.local_addr());
+/// handle.register(RouteSpec {
+///     method: "GET".into(),
+///     path: "/late".into(),
+///     handler: Handler::plain(|ctx| { ctx.text("late"); Ok(()) }),
+///     dispatch: None,
+/// })?;
+/// handle.pause_accept()?;
+/// handle.resume_accept()?;
+/// println!("{} requests so far", handle.snapshot()?.requests_total);
+/// handle.shutdown(Duration::from_secs(5))?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct ServerHandle {
     /// The server actor.
     server: Addr<ServerActor>,
     /// The metrics actor.
     metrics: Addr<MetricsActor>,
+    /// What the server owns, shared with the server actor: lets
+    /// [`shutdown`](Self::shutdown) stop the server itself when the actor
+    /// cannot answer.
+    core: SharedCore,
+    /// The actors' system, stopped by `shutdown` if the actor did not.
+    actors: actix_rt::System,
     /// What is running.
     info: EngineInfo,
     /// The thread running the actors' system; ends after shutdown.
@@ -90,17 +122,16 @@ impl ServerActor {
                         addr: engine.local_addr(),
                         workers: engine.workers(),
                     };
-                    let mut parts = Some((router, table, engine, dispatch));
+                    let core = Core::new(router, table, engine, dispatch);
+                    let actor_core = core.clone();
+                    // A panic discards the instance; the next one takes over
+                    // the same core, so the server keeps serving.
                     let server = spawn_on(
                         &arbiter,
-                        move || {
-                            let (router, table, engine, dispatch) =
-                                parts.take().expect("the server actor is not restarted");
-                            ServerActor::new(router, table, engine, dispatch)
-                        },
+                        move || ServerActor::new(actor_core.clone()),
                         SpawnOptions::new("server"),
                     );
-                    Ok((server, metrics, info))
+                    Ok((server, metrics, core, actix_rt::System::current(), info))
                 });
                 let ok = started.is_ok();
                 let _ = tx.send(started);
@@ -110,13 +141,15 @@ impl ServerActor {
                     }
                 }
             })?;
-        let (server, metrics, info) = rx
+        let (server, metrics, core, actors, info) = rx
             .recv()
             .map_err(|_| io::Error::other("the server thread died while starting"))??;
         tracing::info!(addr = %info.addr, engine = %info.engine, workers = info.workers, "switchyard listening");
         Ok(ServerHandle {
             server,
             metrics,
+            core,
+            actors,
             info,
             system: Some(system),
         })
@@ -152,27 +185,59 @@ impl ServerHandle {
 
     /// Registers a route at run time (blocking ask); returns once the new
     /// table is published, so every request a worker reads after that sees
-    /// the route.
-    pub fn register(&self, route: RouteSpec) -> Result<(), AskError> {
-        self.server.ask_blocking(
-            |reply| ServerMsg::RegisterRoute { route, reply },
-            ASK_TIMEOUT,
-        )
+    /// the route. An invalid pattern or method is refused
+    /// ([`RegisterError::is_invalid_route`]) and changes nothing.
+    pub fn register(&self, route: RouteSpec) -> Result<(), RegisterError> {
+        self.server
+            .ask_blocking(
+                |reply| ServerMsg::RegisterRoute { route, reply },
+                ASK_TIMEOUT,
+            )
+            .map_err(RegisterError::ask)?
+            .map_err(RegisterError::from)
+    }
+
+    /// Stops accepting new connections on every worker; connections
+    /// already accepted are still served. Returns once every worker closed
+    /// its listener.
+    pub fn pause_accept(&self) -> io::Result<()> {
+        self.server
+            .ask_blocking(|reply| ServerMsg::PauseAccept { reply }, ASK_TIMEOUT)
+            .map_err(io::Error::other)?
+    }
+
+    /// Accepts new connections again; returns once every worker listens.
+    pub fn resume_accept(&self) -> io::Result<()> {
+        self.server
+            .ask_blocking(|reply| ServerMsg::ResumeAccept { reply }, ASK_TIMEOUT)
+            .map_err(io::Error::other)?
     }
 
     /// Shuts down gracefully (in-flight requests get `grace`) and waits until
     /// everything stopped.
-    pub fn shutdown(mut self, grace: Duration) -> Result<(), AskError> {
-        let r = self.server.ask_blocking(
+    ///
+    /// Asks the server actor; if the actor cannot answer (it is gone, or
+    /// stuck past `grace` and a margin), the handle stops the engine, the
+    /// dispatch pool and the actors' system itself, so a shutdown always
+    /// returns.
+    pub fn shutdown(mut self, grace: Duration) -> io::Result<()> {
+        let asked = self.server.ask_blocking(
             |reply| ServerMsg::Shutdown {
                 grace,
                 reply: Some(reply),
             },
             grace + ASK_TIMEOUT,
         );
+        if let Err(e) = asked {
+            tracing::warn!(error = %e, "the server actor did not shut down; stopping the server from the handle");
+            if let Some(finish) = actor::begin_shutdown(&self.core, grace) {
+                finish();
+            }
+            self.actors.stop();
+        }
         if let Some(t) = self.system.take() {
             let _ = t.join();
         }
-        r
+        Ok(())
     }
 }

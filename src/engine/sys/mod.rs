@@ -1,8 +1,14 @@
 //! The engines' only contact with the OS below std: listener sockets with
 //! SO_REUSEPORT, the epoll instance, CPU pinning and the open-file limit.
-//! Every libc call goes through [`cvt`], which turns -1 into `io::Error`.
+//! Every libc call goes through `cvt`, which turns -1 into `io::Error`.
+//!
+//! Per platform: `epoll` and CPU pinning exist on Linux only (the epoll
+//! engine is compiled there only); the listener, the open-file limit and
+//! the descriptor-exhaustion test exist everywhere (the std engine uses
+//! them), with SO_REUSEPORT on Unix and SO_REUSEADDR alone elsewhere.
 #![allow(unsafe_code)]
 
+#[cfg(target_os = "linux")]
 pub mod epoll;
 
 use std::io;
@@ -11,6 +17,7 @@ use std::net::{SocketAddr, TcpListener};
 use socket2::{Domain, Protocol, Socket, Type};
 
 /// Turns a libc return value of -1 into the thread's last OS error.
+#[cfg(unix)]
 fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret == -1 {
         Err(io::Error::last_os_error())
@@ -27,6 +34,9 @@ const BACKLOG: i32 = 4096;
 pub fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
+    // Windows has no SO_REUSEPORT; its SO_REUSEADDR lets the workers bind
+    // the same port.
+    #[cfg(unix)]
     socket.set_reuse_port(true)?;
     socket.set_tcp_nodelay(true)?;
     socket.set_nonblocking(true)?;
@@ -36,6 +46,7 @@ pub fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
 }
 
 /// Pins the calling thread to one CPU.
+#[cfg(target_os = "linux")]
 pub fn pin_current_thread(cpu: usize) -> io::Result<()> {
     // SAFETY: cpu_set_t is plain data; zeroed is the empty set.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
@@ -48,7 +59,15 @@ pub fn pin_current_thread(cpu: usize) -> io::Result<()> {
     Ok(())
 }
 
+/// Raises the soft open-file limit to the hard limit; returns the new soft
+/// limit (`u64::MAX` where the platform has no such limit).
+#[cfg(not(unix))]
+pub fn raise_nofile_limit() -> io::Result<u64> {
+    Ok(u64::MAX)
+}
+
 /// Raises the soft open-file limit to the hard limit; returns the new soft limit.
+#[cfg(unix)]
 pub fn raise_nofile_limit() -> io::Result<u64> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
@@ -65,6 +84,21 @@ pub fn raise_nofile_limit() -> io::Result<u64> {
 }
 
 /// Whether an accept error means the process or system ran out of descriptors.
+#[cfg(unix)]
 pub fn is_fd_exhaustion(err: &io::Error) -> bool {
     matches!(err.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
+}
+
+/// Whether an accept error means the process ran out of sockets
+/// (`WSAEMFILE`, `WSAENOBUFS`).
+#[cfg(windows)]
+pub fn is_fd_exhaustion(err: &io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(10024) | Some(10055))
+}
+
+/// Whether an accept error means the process ran out of descriptors (never
+/// recognised on this platform).
+#[cfg(not(any(unix, windows)))]
+pub fn is_fd_exhaustion(_err: &io::Error) -> bool {
+    false
 }

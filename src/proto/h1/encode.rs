@@ -16,6 +16,10 @@ pub struct EncodeOpts {
     pub close: bool,
     /// A live body is delimited by the close (HTTP/1.0 has no chunked coding).
     pub until_close: bool,
+    /// The request was HTTP/1.0, whose connections close by default: when the
+    /// connection stays open (`close` false), `connection: keep-alive` is
+    /// sent so the client does not wait for EOF (RFC 9112 §9.3, Appendix C.2.2).
+    pub http10: bool,
 }
 
 /// The last chunk of a chunked body, with no trailers.
@@ -89,6 +93,7 @@ fn put_status_and_date(out: &mut Vec<u8>, status: u16, date: &DateCache) {
 /// content-length: N\r\n          (full body; not for 1xx, 204, 304)
 /// transfer-encoding: chunked\r\n (streamed body; not for 1xx, 204, 304)
 /// connection: close\r\n          (when closing)
+/// connection: keep-alive\r\n     (HTTP/1.0 request, connection kept)
 /// \r\n
 /// <body, or chunks "<hex>\r\n<data>\r\n" ending "0\r\n\r\n"; none for HEAD>
 /// ```
@@ -114,6 +119,8 @@ pub fn encode_response(resp: &Response, opts: EncodeOpts, date: &DateCache, out:
     }
     if opts.close || resp.wants_close() {
         out.extend_from_slice(b"connection: close\r\n");
+    } else if opts.http10 {
+        out.extend_from_slice(b"connection: keep-alive\r\n");
     }
     out.extend_from_slice(b"\r\n");
     if bodiless || opts.head_request {

@@ -30,8 +30,11 @@ pub(crate) enum Kind {
     BadRequestLine,
     /// A malformed header line: name, value, folding or line ending.
     BadHeader,
-    /// An HTTP/1.1 request without `Host`, or any request with two.
+    /// An HTTP/1.1 request without `Host`, any request with two, or a
+    /// `Host` value that is not `host[:port]`.
     BadHost,
+    /// An absolute-form request-target whose authority is empty or invalid.
+    BadTarget,
     /// A `Content-Length` that is not digits, overflows, or conflicts.
     BadContentLength,
     /// `Content-Length` and `Transfer-Encoding` on one request.
@@ -63,6 +66,7 @@ impl H1Error {
             Kind::BadRequestLine
             | Kind::BadHeader
             | Kind::BadHost
+            | Kind::BadTarget
             | Kind::BadContentLength
             | Kind::LengthAndTransferEncoding
             | Kind::BadTransferEncoding
@@ -81,6 +85,7 @@ impl H1Error {
             Kind::UnsupportedTransferCoding => "Not Implemented",
             Kind::BodyTooLarge => "Request body too large",
             Kind::BadChunk => "Invalid chunked encoding",
+            Kind::BadTarget => "Invalid request target",
             Kind::BadRequestLine
             | Kind::BadHeader
             | Kind::BadHost
@@ -135,9 +140,14 @@ impl H1Error {
         self.kind == Kind::BadChunk
     }
 
-    /// Whether `Host` was missing on HTTP/1.1 or repeated (400).
+    /// Whether `Host` was missing on HTTP/1.1, repeated or invalid (400).
     pub fn is_bad_host(&self) -> bool {
         self.kind == Kind::BadHost
+    }
+
+    /// Whether an absolute-form target had an empty or invalid authority (400).
+    pub fn is_bad_target(&self) -> bool {
+        self.kind == Kind::BadTarget
     }
 
     /// Whether `Content-Length` was invalid or conflicting (400).
@@ -161,7 +171,8 @@ impl fmt::Display for H1Error {
             Kind::UnsupportedVersion => "unsupported HTTP version",
             Kind::BadRequestLine => "malformed request line",
             Kind::BadHeader => "malformed header field",
-            Kind::BadHost => "missing or repeated Host header",
+            Kind::BadHost => "missing, repeated or invalid Host header",
+            Kind::BadTarget => "invalid absolute-form request target",
             Kind::BadContentLength => "invalid Content-Length",
             Kind::LengthAndTransferEncoding => "both Content-Length and Transfer-Encoding",
             Kind::BadTransferEncoding => "invalid Transfer-Encoding",

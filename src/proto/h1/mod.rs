@@ -8,7 +8,7 @@
 //! request once warm (the header array lives on the caller's stack).
 //!
 //! Files: `scan` finds the end of a head under the size limits, `parse`
-//! turns it into a [`Head`], `chunked` decodes chunked bodies, `conn` is the
+//! turns it into a [`Head`] (`target` splits the request-target), `chunked` decodes chunked bodies, `conn` is the
 //! per-connection state machine, `encode` and `date` write responses,
 //! `error` says why a request was refused.
 
@@ -21,6 +21,7 @@ mod encode;
 mod error;
 mod parse;
 mod scan;
+mod target;
 
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@
 
 use super::error::{H1Error, Kind};
 use super::scan::HeadBounds;
+use super::target;
 use super::Limits;
 use crate::proto::Version;
 use std::mem::MaybeUninit;
@@ -32,10 +33,14 @@ pub struct Head<'b> {
     pub method: &'b str,
     /// The raw request-target, query included.
     pub target: &'b str,
-    /// The target up to the first `?`.
+    /// The path: the target up to the first `?`, or the path of an
+    /// absolute-form target (`/` when it has none).
     pub path: &'b str,
     /// The target after the first `?`; empty when there is none.
     pub query: &'b str,
+    /// The authority of an absolute-form target (`GET http://host/path`),
+    /// which replaces the `Host` field (RFC 9112 §3.2.2); `None` otherwise.
+    pub authority: Option<&'b str>,
     /// HTTP/1.0 or HTTP/1.1.
     pub version: Version,
     /// The header fields in arrival order, names as sent, values trimmed of
@@ -89,19 +94,22 @@ pub(crate) fn parse_head<'b>(
     let fields: &'b [httparse::Header<'b>] = req.headers;
     let sem = Semantics::collect(fields)?;
     let framing = sem.framing(version, limits)?;
-    if (version == Version::Http11 && sem.hosts != 1) || sem.hosts > 1 {
+    // RFC 9112 §3.2: no Host on HTTP/1.1, more than one, or an invalid
+    // value is a 400 (an absolute-form target does not excuse a missing Host).
+    if (version == Version::Http11 && sem.hosts != 1) || sem.hosts > 1 || sem.bad_host {
         return Err(H1Error::new(Kind::BadHost));
     }
+    let split = target::split(target).ok_or(H1Error::new(Kind::BadTarget))?;
     let keep_alive = match version {
         Version::Http11 => !sem.close,
         _ => sem.keep_alive && !sem.close,
     };
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
     Ok(Head {
         method,
         target,
-        path,
-        query,
+        path: split.path,
+        query: split.query,
+        authority: split.authority,
         version,
         headers: fields,
         keep_alive,
@@ -142,6 +150,8 @@ fn error_kind(e: httparse::Error, raw: &[u8]) -> Kind {
 struct Semantics {
     /// Number of `Host` fields.
     hosts: usize,
+    /// A `Host` value that is not `host[:port]`.
+    bad_host: bool,
     /// The agreed `Content-Length`, if any was sent.
     content_length: Option<u64>,
     /// Whether any `Transfer-Encoding` field was sent.
@@ -177,6 +187,7 @@ impl Semantics {
             let (name, value) = (field.name, field.value);
             if name.eq_ignore_ascii_case("host") {
                 sem.hosts += 1;
+                sem.bad_host |= !target::is_valid_authority(value);
             } else if name.eq_ignore_ascii_case("content-length") {
                 sem.add_content_length(value)?;
             } else if name.eq_ignore_ascii_case("transfer-encoding") {

@@ -36,6 +36,7 @@ pub fn request_parts<'a>(
         method: head.method.as_str(),
         path: head.uri.path(),
         query: head.uri.query().unwrap_or(""),
+        authority: head.uri.authority().map(|a| a.as_str()),
         version: Version::H2,
         headers,
         body,

@@ -4,6 +4,7 @@ mod dispatch;
 mod fallback;
 mod groups;
 mod lookup;
+mod paths;
 mod shared;
 mod support;
 mod url;

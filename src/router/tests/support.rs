@@ -81,6 +81,7 @@ pub(super) fn parts<'r>(method: &'r str, path: &'r str) -> RequestParts<'r> {
         method,
         path,
         query: "",
+        authority: None,
         version: Version::Http11,
         headers: &[],
         body: &[],

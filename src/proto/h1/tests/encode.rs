@@ -26,6 +26,7 @@ const KEEP: EncodeOpts = EncodeOpts {
     head_request: false,
     close: false,
     until_close: false,
+    http10: false,
 };
 
 #[test]
@@ -91,6 +92,7 @@ fn head_response_keeps_content_length_without_body() {
         head_request: true,
         close: false,
         until_close: false,
+        http10: false,
     };
     assert_eq!(
         encode(&resp, opts),
@@ -130,6 +132,7 @@ fn close_adds_connection_close() {
                 head_request: false,
                 close: true,
                 until_close: false,
+                http10: false,
             }
         ),
         closing
@@ -188,7 +191,7 @@ fn errors_are_encoded_as_plain_text_and_close() {
 fn error_display_names_the_problem_and_status() {
     assert_eq!(
         error_for(b"GET / HTTP/1.1\r\n\r\n").to_string(),
-        "missing or repeated Host header (400)"
+        "missing, repeated or invalid Host header (400)"
     );
 }
 
@@ -237,4 +240,24 @@ fn date_cache_clamps_times_it_cannot_show() {
     assert_eq!(early.as_bytes(), b"Thu, 01 Jan 1970 00:00:00 GMT");
     let late = DateCache::new(SystemTime::UNIX_EPOCH + Duration::from_secs(300_000_000_000));
     assert_eq!(late.as_bytes(), b"Fri, 31 Dec 9999 23:59:59 GMT");
+}
+
+#[test]
+fn http10_kept_open_says_keep_alive_and_closing_says_close() {
+    let opts = EncodeOpts {
+        http10: true,
+        ..KEEP
+    };
+    assert_eq!(
+        encode(&Response::new(), opts),
+        format!(
+            "HTTP/1.1 200 OK\r\ndate: {SUNDAY_TEXT}\r\ncontent-length: 0\r\n\
+             connection: keep-alive\r\n\r\n"
+        )
+    );
+    let closing = EncodeOpts {
+        close: true,
+        ..opts
+    };
+    assert!(encode(&Response::new(), closing).ends_with("connection: close\r\n\r\n"));
 }

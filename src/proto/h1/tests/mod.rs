@@ -17,6 +17,7 @@ pub(super) struct Req {
     pub target: String,
     pub path: String,
     pub query: String,
+    pub authority: Option<String>,
     pub version: Version,
     pub headers: Vec<(String, Vec<u8>)>,
     pub keep_alive: bool,
@@ -76,6 +77,7 @@ impl Engine {
                         target: h.target.to_owned(),
                         path: h.path.to_owned(),
                         query: h.query.to_owned(),
+                        authority: h.authority.map(str::to_owned),
                         version: h.version,
                         headers: h
                             .headers

@@ -120,6 +120,46 @@ fn repeated_host_is_400() {
 }
 
 #[test]
+fn invalid_host_values_are_400() {
+    for host in ["a b/c@d", "u@h", "a/b", "h:po", "[::1", "a\"b"] {
+        let input = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        assert_eq!(only_error(check_default(input.as_bytes())), 400, "{host}");
+    }
+    for host in ["", "h", "example.com:8080", "[::1]:80", "127.0.0.1"] {
+        let input = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        only_request(check_default(input.as_bytes()));
+    }
+    // HTTP/1.0 may omit Host, but not send a bad one.
+    only_request(check_default(b"GET / HTTP/1.0\r\n\r\n"));
+    assert_eq!(
+        only_error(check_default(b"GET / HTTP/1.0\r\nHost: a b\r\n\r\n")),
+        400
+    );
+}
+
+#[test]
+fn absolute_form_routes_by_path_and_carries_the_authority() {
+    let input = b"GET http://example.com:8080/a/b?x=1 HTTP/1.1\r\nHost: other\r\n\r\n";
+    let r = only_request(check_default(input));
+    assert_eq!(r.target, "http://example.com:8080/a/b?x=1");
+    assert_eq!((r.path.as_str(), r.query.as_str()), ("/a/b", "x=1"));
+    assert_eq!(r.authority.as_deref(), Some("example.com:8080"));
+    let r = only_request(check_default(b"GET HTTP://x HTTP/1.1\r\nHost: x\r\n\r\n"));
+    assert_eq!((r.path.as_str(), r.authority.as_deref()), ("/", Some("x")));
+    let r = only_request(check_default(b"GET /p HTTP/1.1\r\nHost: x\r\n\r\n"));
+    assert_eq!(r.authority, None);
+    for bad in ["http:///a", "http://u@h/a", "http://h:x/a"] {
+        let input = format!("GET {bad} HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!(only_error(check_default(input.as_bytes())), 400, "{bad}");
+    }
+    // Host is still required on HTTP/1.1 (RFC 9112 §3.2).
+    assert_eq!(
+        only_error(check_default(b"GET http://x/ HTTP/1.1\r\n\r\n")),
+        400
+    );
+}
+
+#[test]
 fn request_line_at_the_limit_is_accepted() {
     // "GET /" + padding + " HTTP/1.0" is exactly 32 bytes.
     let line = format!("GET /{} HTTP/1.0", "a".repeat(32 - 14));

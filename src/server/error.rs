@@ -1,0 +1,82 @@
+//! `RegisterError`: why a run-time route registration did not take effect.
+
+use std::fmt;
+
+use switchyard_actors::AskError;
+
+use crate::router::RouteError;
+
+/// A run-time registration that did not take effect: the route was refused,
+/// or the server actor did not answer.
+#[derive(Clone, Debug)]
+pub struct RegisterError {
+    /// What went wrong; private so new causes stay non-breaking.
+    kind: Kind,
+}
+
+/// The private causes of a [`RegisterError`].
+#[derive(Clone, Debug)]
+enum Kind {
+    /// The router refused the definition; the table is unchanged.
+    Route(RouteError),
+    /// The ask failed (timeout, actor gone, mailbox full).
+    Ask(AskError),
+}
+
+impl RegisterError {
+    pub(crate) fn ask(err: AskError) -> Self {
+        RegisterError {
+            kind: Kind::Ask(err),
+        }
+    }
+
+    /// Whether the route itself was refused (an invalid pattern or method);
+    /// the served routes are unchanged.
+    pub fn is_invalid_route(&self) -> bool {
+        matches!(self.kind, Kind::Route(_))
+    }
+
+    /// Whether the server actor did not answer in time.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.kind, Kind::Ask(e) if e.is_timeout())
+    }
+
+    /// Whether the server actor has stopped (or is shutting down).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.kind, Kind::Ask(e) if e.is_closed())
+    }
+
+    /// The router's reason, when the route was refused.
+    pub fn route_error(&self) -> Option<&RouteError> {
+        match &self.kind {
+            Kind::Route(e) => Some(e),
+            Kind::Ask(_) => None,
+        }
+    }
+}
+
+impl From<RouteError> for RegisterError {
+    fn from(err: RouteError) -> Self {
+        RegisterError {
+            kind: Kind::Route(err),
+        }
+    }
+}
+
+impl fmt::Display for RegisterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Route(e) => write!(f, "route refused: {e}"),
+            Kind::Ask(e) => write!(f, "route registration: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RegisterError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            Kind::Route(e) => Some(e),
+            Kind::Ask(e) => Some(e),
+        }
+    }
+}
