@@ -270,8 +270,8 @@ impl H1Session {
 
     // ---- events -----------------------------------------------------------
 
-    /// Room to read into (at least [`READ_CHUNK`] bytes, or what the request
-    /// being received still needs); report what was read with
+    /// Room to read into (16 KiB at least; a body of known length never makes
+    /// the buffer grow past it); report what was read with
     /// [`H1Session::on_read`].
     pub fn read_buf(&mut self, pool: &mut BufPool) -> &mut [u8] {
         // A body of known length never makes the buffer grow past it (plus

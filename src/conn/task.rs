@@ -54,36 +54,31 @@ impl State {
 
     /// Answers what is buffered, in `mode`.
     fn process(&mut self, table: &RouteTable, mode: Mode) -> Processed {
-        self.date.update(SystemTime::now());
-        let mut env = Env {
-            table,
-            date: &self.date,
-            resp: &mut self.resp,
-            info: self.info,
-        };
-        let mut link = Link {
-            pool: &mut self.pool,
-            cfg: &self.cfg,
-            now: Instant::now(),
-        };
-        self.session.process(&mut env, mode, &mut link)
+        let (session, mut env, mut link) = self.turn(table);
+        session.process(&mut env, mode, &mut link)
     }
 
     /// Answers the buffered request whose route has a future handler.
     async fn process_future(&mut self, table: &RouteTable) -> Processed {
+        let (session, mut env, mut link) = self.turn(table);
+        session.process_future(&mut env, &mut link).await
+    }
+
+    /// The pieces one answering turn borrows, with the date refreshed.
+    fn turn<'s>(&'s mut self, table: &'s RouteTable) -> (&'s mut H1Session, Env<'s>, Link<'s>) {
         self.date.update(SystemTime::now());
-        let mut env = Env {
+        let env = Env {
             table,
             date: &self.date,
             resp: &mut self.resp,
             info: self.info,
         };
-        let mut link = Link {
+        let link = Link {
             pool: &mut self.pool,
             cfg: &self.cfg,
             now: Instant::now(),
         };
-        self.session.process_future(&mut env, &mut link).await
+        (&mut self.session, env, link)
     }
 }
 
