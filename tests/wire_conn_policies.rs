@@ -134,9 +134,10 @@ for_each_engine! {
     }
 
     fn write_progress_renews_the_write_deadline_and_a_stalled_reader_is_cut(engine) {
-        let app = app!(engine, &["--write-timeout-ms", "700"]);
+        // 2 s: well past a test thread's scheduling stalls on a busy machine.
+        let app = app!(engine, &["--write-timeout-ms", "2000"]);
         for promote in [false, true] {
-            // 17.9 MB read at ~3 MB/s: far longer than the write timeout.
+            // 17.9 MB read at ~3 MB/s: well past the write timeout in all.
             let mut s = open(&app, promote);
             s.write_all(get_close("/stream?n=1000000").as_bytes()).unwrap();
             let pace = Some(Duration::from_millis(20));
@@ -146,7 +147,7 @@ for_each_engine! {
             // A client that stops reading is cut once the timeout passes.
             let mut s = open(&app, promote);
             s.write_all(get_close("/stream?n=1000000").as_bytes()).unwrap();
-            std::thread::sleep(Duration::from_secs(3));
+            std::thread::sleep(Duration::from_secs(5));
             let (got, _) = read_all(&mut s, Duration::from_secs(20), None);
             assert!(
                 got.len() < stream_body_len(1_000_000),

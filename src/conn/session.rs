@@ -492,7 +492,10 @@ impl H1Session {
     /// whose route cannot run in `mode`. In [`Mode::Blocking`] at most one
     /// request is answered (sync routes behind it go back to the arbiter).
     pub fn process(&mut self, env: &mut Env<'_>, mode: Mode, link: &mut Link<'_>) -> Processed {
-        if self.stage != Stage::Serving || self.live.is_some() || self.input.is_none() {
+        // After an upgrade request, the bytes that follow are h2's.
+        let switching = self.upgrade.is_some();
+        if self.stage != Stage::Serving || self.live.is_some() || self.input.is_none() || switching
+        {
             return Processed::default();
         }
         let mut input = self.input.take().unwrap_or_default();
