@@ -96,10 +96,20 @@ fn stream_body_len(k: usize) -> usize {
 
 /// Resident memory of a process, in bytes.
 fn rss(pid: u32) -> u64 {
+    proc_status_bytes(pid, "VmRSS:")
+}
+
+/// Peak resident memory of a process, in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    proc_status_bytes(pid, "VmHWM:")
+}
+
+/// A size line of `/proc/PID/status`, in bytes.
+fn proc_status_bytes(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
     let kb: u64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmRSS");
     kb * 1024
@@ -209,7 +219,8 @@ for_each_engine! {
 
     fn a_request_body_trickling_past_the_body_timeout_is_cut(engine) {
         let app = app!(engine, &["--body-timeout-ms", "1000", "--idle-timeout-ms", "5000"]);
-        let mut s = open(&app, false);
+        for promote in [false, true] {
+        let mut s = open(&app, promote);
         s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n").unwrap();
         let started = Instant::now();
         let mut closed = false;
@@ -237,7 +248,48 @@ for_each_engine! {
                 _ => {}
             }
         }
-        assert!(closed, "the trickling upload was still open after {:?}", started.elapsed());
+        assert!(closed, "promoted={promote}: the trickling upload was still open after {:?}", started.elapsed());
+        }
+    }
+
+    fn a_large_upload_is_held_once(engine) {
+        // Each case on a fresh server: the peak resident size only grows.
+        for promote in [false, true] {
+            // Content-Length: the buffer grows to the body, not past it
+            // (doubling held 128 MiB for 90).
+            let app = app!(engine, &["--max-body", "200000000"]);
+            let mut s = open(&app, promote);
+            let before = peak_rss(app.pid());
+            let n = 90 << 20;
+            let head = format!("POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: {n}\r\n\r\n");
+            s.write_all(head.as_bytes()).unwrap();
+            let piece = vec![b'u'; 1 << 20];
+            for _ in 0..90 {
+                s.write_all(&piece).unwrap();
+            }
+            assert_eq!(common::Conn::from_stream(s).read_response().status, 405);
+            let grew = peak_rss(app.pid()).saturating_sub(before);
+            println!("{engine} promoted={promote}: 90 MiB Content-Length body: peak +{} MiB", grew >> 20);
+            assert!(grew < 100 << 20, "promoted={promote}: peak grew {} MiB", grew >> 20);
+            drop(app);
+            // Chunked: raw bytes are dropped once decoded (raw and decoded
+            // copies held 109 MiB for 45).
+            let app = app!(engine, &["--max-body", "200000000"]);
+            let mut s = open(&app, promote);
+            let before = peak_rss(app.pid());
+            s.write_all(b"POST /hello HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .unwrap();
+            let size_line = format!("{:x}\r\n", 1 << 20).into_bytes();
+            let chunk = [size_line, vec![b'c'; 1 << 20], b"\r\n".to_vec()].concat();
+            for _ in 0..45 {
+                s.write_all(&chunk).unwrap();
+            }
+            s.write_all(b"0\r\n\r\n").unwrap();
+            assert_eq!(common::Conn::from_stream(s).read_response().status, 405);
+            let grew = peak_rss(app.pid()).saturating_sub(before);
+            println!("{engine} promoted={promote}: 45 MiB chunked body: peak +{} MiB", grew >> 20);
+            assert!(grew < 80 << 20, "promoted={promote}: peak grew {} MiB", grew >> 20);
+        }
     }
 
     fn a_sync_route_pipelined_behind_an_async_one_runs_where_it_should(engine) {

@@ -58,6 +58,15 @@ impl InBuf {
         self.end = 0;
     }
 
+    /// Removes `range` (offsets into [`InBuf::filled`]) from the middle,
+    /// moving the bytes after it down.
+    pub fn cut(&mut self, range: std::ops::Range<usize>) {
+        debug_assert!(range.start <= range.end && range.end <= self.len());
+        let (from, to) = (self.start + range.end, self.start + range.start);
+        self.data.copy_within(from..self.end, to);
+        self.end -= range.len();
+    }
+
     /// Free space to read into, at least `min` bytes: moves unconsumed bytes to
     /// the front, and grows the storage when that is not enough.
     pub fn spare(&mut self, min: usize) -> &mut [u8] {

@@ -506,6 +506,10 @@ impl H1Session {
         let stop_at = out.len() - pending + link.cfg.max_pending_output;
         let p = self.answer(input.filled(), out, env, mode, stop_at);
         input.consume(p.consumed);
+        if let Some(decoded) = self.machine.release_decoded(READ_CHUNK) {
+            // A chunked body's raw bytes are dropped once decoded.
+            input.cut(decoded);
+        }
         self.input = keep(input, link.pool, InBuf::is_empty, BufPool::put_input);
         self.output = keep(output, link.pool, OutBuf::is_empty, BufPool::put_output);
         match p.outcome {

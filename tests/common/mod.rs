@@ -373,6 +373,14 @@ impl Conn {
         }
     }
 
+    /// Wraps a connected socket.
+    pub fn from_stream(stream: TcpStream) -> Conn {
+        Conn {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
     /// The socket, for tests that need it directly.
     pub fn stream(&self) -> &TcpStream {
         &self.stream

@@ -96,6 +96,12 @@ impl ChunkedDecoder {
         self.pos
     }
 
+    /// The caller removed the bytes decoded so far, down to offset `to` (the
+    /// body's start): the next byte to decode is there now.
+    pub(crate) fn rebase(&mut self, to: usize) {
+        self.pos = to;
+    }
+
     /// Decodes the bytes of `buf` not decoded yet, appending chunk data to
     /// `out`; `true` once the body (trailers included) is complete.
     pub(crate) fn decode(

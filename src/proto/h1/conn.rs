@@ -59,7 +59,12 @@ enum BodyRead {
         end: usize,
     },
     /// `chunked`: decoded as it arrives.
-    Chunked(ChunkedDecoder),
+    Chunked {
+        /// The decoder.
+        decoder: ChunkedDecoder,
+        /// Offset of the body's first byte (just past the head).
+        start: usize,
+    },
 }
 
 /// The connection's state.
@@ -160,6 +165,26 @@ impl H1Conn {
         }
     }
 
+    /// For a chunked body in progress whose decoded raw bytes reach `min`:
+    /// their range in the caller's buffer (just past the head). The caller
+    /// removes that range from its buffer; the machine continues from there,
+    /// so a large chunked upload is held once (decoded), not twice.
+    pub fn release_decoded(&mut self, min: usize) -> Option<std::ops::Range<usize>> {
+        let State::Body {
+            body: BodyRead::Chunked { decoder, start },
+            ..
+        } = &mut self.state
+        else {
+            return None;
+        };
+        let pos = decoder.pos();
+        if pos - *start < min.max(1) {
+            return None;
+        }
+        decoder.rebase(*start);
+        Some(*start..pos)
+    }
+
     /// Advances over `buf` (every unconsumed byte, from the current request's
     /// first byte); `headers` receives the header fields of a returned head.
     pub fn poll<'b>(&'b mut self, buf: &'b [u8], headers: &'b mut HeaderArray<'b>) -> Poll<'b> {
@@ -202,7 +227,7 @@ impl H1Conn {
             }),
             State::Body {
                 bounds,
-                body: BodyRead::Chunked(decoder),
+                body: BodyRead::Chunked { decoder, .. },
             } => Ok(if decoder.decode(buf, &mut self.body, &self.limits)? {
                 Step::BodyDone {
                     bounds: *bounds,
@@ -236,7 +261,10 @@ impl H1Conn {
                 let mut decoder = ChunkedDecoder::new(start);
                 match decoder.decode(buf, &mut self.body, &self.limits) {
                     Ok(true) => self.complete(buf, head, decoder.pos(), true),
-                    Ok(false) => self.wait_for_body(bounds, head, BodyRead::Chunked(decoder)),
+                    Ok(false) => {
+                        let body = BodyRead::Chunked { decoder, start };
+                        self.wait_for_body(bounds, head, body)
+                    }
                     Err(e) => self.fail(e),
                 }
             }

@@ -255,3 +255,41 @@ fn trailers_over_max_trailers_are_431() {
         "{polled:?}"
     );
 }
+
+#[test]
+fn decoded_chunked_bytes_can_be_released_mid_body() {
+    let tail = b"GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+    let input = cat(&[
+        CHUNKED_HEAD,
+        b"5\r\nhello\r\n7;x=y\r\n, world\r\n3\r\n!!!\r\n0\r\n\r\n",
+        tail,
+    ]);
+    let mut conn = H1Conn::new(Limits::default());
+    // The caller's buffer: bytes arrive one at a time, and whatever the
+    // machine has decoded is cut out between polls.
+    let mut buf: Vec<u8> = Vec::new();
+    let mut released = 0;
+    let mut done = None;
+    for &b in &input {
+        buf.push(b);
+        let mut headers = empty_headers();
+        if let Poll::Request(r) = conn.poll(&buf, &mut headers) {
+            done = Some((r.body.to_vec(), r.len));
+            break;
+        }
+        if let Some(range) = conn.release_decoded(1) {
+            released += range.len();
+            buf.drain(range);
+        }
+    }
+    let (body, len) = done.expect("the request completes");
+    assert_eq!(body, b"hello, world!!!");
+    assert!(released > 0, "raw body bytes were released");
+    assert_eq!(len, buf.len(), "len counts what is left of the request");
+    assert!(buf.starts_with(CHUNKED_HEAD), "the head stays");
+    assert_eq!(
+        len + released,
+        input.len() - tail.len(),
+        "released + kept = the raw request"
+    );
+}
