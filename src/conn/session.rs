@@ -200,7 +200,7 @@ impl H1Session {
         match self.stage {
             Stage::Lingering => true,
             Stage::Closing | Stage::Closed => false,
-            Stage::Serving => !self.peer_closed && !self.held && !self.output_full(),
+            Stage::Serving => !self.peer_closed && !self.held && !self.full,
         }
     }
 
@@ -220,7 +220,7 @@ impl H1Session {
     /// is room for it (report it with [`H1Session::on_body_chunk`]).
     pub fn wants_body_chunk(&self) -> Option<&flume::Receiver<Bytes>> {
         match &self.live {
-            Some(live) if !self.output_full() && self.stage != Stage::Closed => Some(&live.chunks),
+            Some(live) if !self.full && self.stage != Stage::Closed => Some(&live.chunks),
             _ => None,
         }
     }
@@ -261,11 +261,6 @@ impl H1Session {
     /// Unconsumed request bytes.
     fn buffered(&self) -> usize {
         self.input.as_ref().map_or(0, InBuf::len)
-    }
-
-    /// Whether queued output reached the cap.
-    fn output_full(&self) -> bool {
-        self.full
     }
 
     // ---- events -----------------------------------------------------------
@@ -320,7 +315,7 @@ impl H1Session {
                 buffered = self.buffered(),
                 "client too far ahead of its answers; closing"
             );
-            self.abort(link.pool);
+            self.finish(link.pool);
             return;
         }
         if self.machine.phase(self.buffered()) == Phase::PartialBody {
@@ -358,7 +353,7 @@ impl H1Session {
 
     /// The socket failed: nothing more can be sent or received.
     pub fn on_error(&mut self, pool: &mut BufPool) {
-        self.abort(pool);
+        self.finish(pool);
     }
 
     /// `n` bytes of [`H1Session::transmit`] were written.
@@ -459,11 +454,6 @@ impl H1Session {
         if let Some(o) = self.output.take() {
             pool.put_output(o);
         }
-    }
-
-    /// Closes at once: the connection cannot be served any further.
-    fn abort(&mut self, pool: &mut BufPool) {
-        self.finish(pool);
     }
 
     /// Notes whether output is over the cap, and picks the next deadline
