@@ -257,7 +257,8 @@ async fn run_future(
 
 /// Sends the response: HEADERS, then DATA per body piece — for a live body,
 /// each piece as the handler sends it, then an empty DATA frame that ends
-/// the stream.
+/// the stream (a reset by the client while the handler is between pieces
+/// ends it at once).
 async fn send(
     respond: &mut SendResponse<Bytes>,
     resp: &mut Response,
@@ -278,7 +279,17 @@ async fn send(
     }
     let patience = env.cfg.write_timeout;
     if let Some(live) = resp.take_live() {
-        while let Ok(piece) = live.recv_async().await {
+        loop {
+            let next = tokio::select! {
+                biased;
+                // The client reset the stream: dropping `live` closes the
+                // handler's `BodySender` (its next send is `BodyClosed`).
+                _ = poll_fn(|cx| stream.poll_reset(cx)) => return,
+                next = live.recv_async() => next,
+            };
+            let Ok(piece) = next else {
+                break;
+            };
             if !send_data(&mut stream, piece, false, patience).await {
                 stream.send_reset(h2::Reason::CANCEL);
                 return;
