@@ -233,3 +233,59 @@ async fn send_all(stream: &mut h2::SendStream<Bytes>, mut body: Bytes) -> Result
     }
     Ok(())
 }
+
+/// Runs a test body on a current-thread tokio runtime (for the per-engine
+/// tests, whose bodies are plain functions).
+pub fn block_on<F: std::future::Future>(body: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(body)
+}
+
+/// Threads of a process (`Threads:` of `/proc/PID/status`).
+pub fn threads(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("a Threads: line")
+}
+
+/// One raw frame: the 9-byte header, then `payload`.
+pub fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len() as u32;
+    let mut out = Vec::with_capacity(9 + payload.len());
+    out.extend_from_slice(&len.to_be_bytes()[1..]);
+    out.extend_from_slice(&[kind, flags]);
+    out.extend_from_slice(&(stream & 0x7fff_ffff).to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A HEADERS frame (END_STREAM | END_HEADERS) for `GET path` on
+/// `localhost`, its header block written with HPACK's static table and
+/// literals (never indexed, so every block stands alone).
+pub fn get_headers(stream: u32, path: &str) -> Vec<u8> {
+    assert!(path.len() < 127, "a one-byte HPACK length");
+    // :method GET (static 2), :scheme http (static 6).
+    let mut block = vec![0x82, 0x86];
+    // :path and :authority, literal values without indexing (names 4, 1).
+    block.push(0x04);
+    block.push(path.len() as u8);
+    block.extend_from_slice(path.as_bytes());
+    block.push(0x01);
+    block.push(b"localhost".len() as u8);
+    block.extend_from_slice(b"localhost");
+    frame(0x1, 0x1 | 0x4, stream, &block)
+}
+
+/// A RST_STREAM(CANCEL) frame.
+pub fn rst_cancel(stream: u32) -> Vec<u8> {
+    frame(0x3, 0, stream, &0x8u32.to_be_bytes())
+}
+
+/// The client connection preface.
+pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";

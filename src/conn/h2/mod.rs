@@ -1,8 +1,8 @@
 //! Drives h2c connections on an arbiter with the `h2` crate: the handshake
 //! (prior knowledge, or after an `Upgrade: h2c` with the original request as
-//! stream 1), one local task per stream, the idle timeout the crate lacks,
-//! and graceful shutdown (GOAWAY, in-flight streams finish until the
-//! deadline).
+//! stream 1), one local task per stream (dropped when the client resets
+//! it), the idle timeout the crate lacks, and graceful shutdown (GOAWAY,
+//! in-flight streams finish until the deadline).
 
 mod io;
 mod stream;
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tokio::time::{sleep_until, timeout_at};
 
 pub use io::Rewind;
@@ -131,6 +131,8 @@ async fn drive<T>(
         }
         Err(_) => return,
     };
+    // Blocking jobs in flight on this connection: no more than its streams.
+    let jobs = Arc::new(Semaphore::new(env.settings.max_concurrent_streams as usize));
     let active = Rc::new(Cell::new(0usize));
     let last = Rc::new(Cell::new(Instant::now()));
     // Set once GOAWAY was sent: when the connection is dropped regardless.
@@ -152,9 +154,9 @@ async fn drive<T>(
                     active.set(active.get() + 1);
                     last.set(Instant::now());
                     let guard = InFlight { active: active.clone(), last: last.clone() };
-                    let env = env.clone();
+                    let (env, jobs) = (env.clone(), jobs.clone());
                     actix_rt::spawn(async move {
-                        stream::serve_stream(req, respond, preset, env, remote).await;
+                        stream::serve_stream(req, respond, preset, env, remote, jobs).await;
                         drop(guard);
                     });
                 }

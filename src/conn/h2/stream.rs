@@ -6,18 +6,21 @@
 use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use h2::server::SendResponse;
 use h2::{RecvStream, SendStream};
+use tokio::sync::Semaphore;
 use tokio::time::timeout;
 
 use super::H2Env;
 use crate::conn::{answer, answer_future, ConnConfig, Mode, Needs};
 use crate::handler::{HttpError, Response, ServeInfo};
 use crate::proto::h2::{body_pieces, header_list, request_parts, response_head, sends_body};
-use crate::router::Dispatch;
+use crate::router::{Dispatch, RouteTable};
 
 /// Why a request body could not be read.
 enum BodyError {
@@ -29,43 +32,81 @@ enum BodyError {
     Stalled,
 }
 
+/// What a stream's request came to before anything was sent.
+enum Outcome {
+    /// Send this response (`true`: to a HEAD request).
+    Answer(Response, bool),
+    /// The stream or connection failed: nothing to answer.
+    Gone,
+    /// The client stopped sending its body: the stream is reset.
+    Stalled,
+}
+
 /// Serves one stream. `preset` is the request carried over from an
 /// `Upgrade: h2c` (stream 1), used instead of the placeholder h2 received.
+/// A client that resets the stream before its answer is sent drops the work
+/// at once (a future handler is dropped, a blocking job not yet started
+/// never starts); `jobs` bounds the connection's blocking jobs.
 pub(super) async fn serve_stream(
     req: http::Request<RecvStream>,
     mut respond: SendResponse<Bytes>,
     preset: Option<http::Request<Bytes>>,
     env: Rc<H2Env>,
     remote: Option<SocketAddr>,
+    jobs: Arc<Semaphore>,
 ) {
     let started = Instant::now();
+    let work = prepare(req, preset, &env, remote, &jobs);
+    let outcome = tokio::select! {
+        // A reset already received wins: nothing of the request starts.
+        biased;
+        reset = poll_fn(|cx| respond.poll_reset(cx)) => {
+            tracing::debug!(?reset, "stream reset before its answer; work dropped");
+            return;
+        }
+        outcome = work => outcome,
+    };
+    match outcome {
+        Outcome::Gone => {}
+        Outcome::Stalled => {
+            tracing::debug!("request body stalled; stream reset");
+            respond.send_reset(h2::Reason::CANCEL);
+        }
+        Outcome::Answer(mut resp, head_request) => {
+            send(&mut respond, &mut resp, head_request, &env).await;
+            let errors = u64::from(resp.status() >= 500);
+            env.tally.answered(1, errors, started.elapsed());
+        }
+    }
+}
+
+/// Reads the request's body and runs its handler: everything up to the
+/// response, which a reset of the stream may drop at any await.
+async fn prepare(
+    req: http::Request<RecvStream>,
+    preset: Option<http::Request<Bytes>>,
+    env: &H2Env,
+    remote: Option<SocketAddr>,
+    jobs: &Arc<Semaphore>,
+) -> Outcome {
     let (head, body) = match preset {
         Some(r) => r.into_parts(),
         None => {
             let (head, recv) = req.into_parts();
             match read_body(recv, &head, &env.cfg).await {
                 Ok(body) => (head, body),
-                Err(BodyError::Gone) => return,
-                Err(BodyError::Stalled) => {
-                    tracing::debug!("request body stalled; stream reset");
-                    respond.send_reset(h2::Reason::CANCEL);
-                    return;
-                }
+                Err(BodyError::Gone) => return Outcome::Gone,
+                Err(BodyError::Stalled) => return Outcome::Stalled,
                 Err(BodyError::TooLarge) => {
                     let mut resp = Response::new();
                     resp.set_error(&HttpError::new(413, "Request body too large"));
-                    send(&mut respond, &mut resp, false, &env).await;
-                    env.tally.answered(1, 0, started.elapsed());
-                    return;
+                    return Outcome::Answer(resp, false);
                 }
             }
         }
     };
     let head_request = head.method == http::Method::HEAD;
-    let mut resp = run(head, body, &env, remote).await;
-    send(&mut respond, &mut resp, head_request, &env).await;
-    let errors = u64::from(resp.status() >= 500);
-    env.tally.answered(1, errors, started.elapsed());
+    Outcome::Answer(run(head, body, env, remote, jobs).await, head_request)
 }
 
 /// Reads the whole body, releasing flow-control capacity as it is read; a
@@ -107,6 +148,7 @@ async fn run(
     body: Bytes,
     env: &H2Env,
     remote: Option<SocketAddr>,
+    jobs: &Arc<Semaphore>,
 ) -> Response {
     let table = env.table.load_full();
     let info = ServeInfo {
@@ -119,34 +161,9 @@ async fn run(
     let parts = request_parts(&head, &headers, &body);
     let needs = answer(parts, &table, info, &mut resp, Mode::Arbiter);
     drop(headers);
-    if needs == Some(Needs::Blocking) {
-        let blocking_table = table.clone();
-        let turn = actix_rt::task::spawn_blocking(move || {
-            let headers = header_list(&head);
-            let parts = request_parts(&head, &headers, &body);
-            let needs = answer(parts, &blocking_table, info, &mut resp, Mode::Blocking);
-            drop(headers);
-            (head, body, resp, needs)
-        })
-        .await;
-        match turn {
-            // A route that became a future handler meanwhile is awaited.
-            Ok((h, b, r, n)) => {
-                return match n {
-                    None => r,
-                    Some(_) => run_future(h, b, &table, info, r).await,
-                }
-            }
-            Err(_) => {
-                tracing::error!("blocking handler turn failed; answering 500");
-                let mut r = Response::new();
-                r.set_error(&HttpError::internal());
-                return r;
-            }
-        }
-    }
     match needs {
         None => resp,
+        Some(Needs::Blocking) => run_blocking(head, body, table, info, resp, jobs).await,
         Some(Needs::Future) => run_future(head, body, &table, info, resp).await,
         Some(other) => {
             tracing::error!(?other, "an h2 stream cannot be stopped for this");
@@ -156,11 +173,74 @@ async fn run(
     }
 }
 
+/// Runs a plain handler of an async route on the blocking pool, once one of
+/// the connection's job slots is free. The job holds its slot until it
+/// really ends, so a stream reset while its handler blocks keeps the slot
+/// busy as long as the thread is: a connection never has more blocking jobs
+/// in flight than it may have streams. Dropped before the job starts (the
+/// stream was reset while the job waited for a slot or a thread), the job
+/// never runs the handler.
+async fn run_blocking(
+    head: http::request::Parts,
+    body: Bytes,
+    table: Arc<RouteTable>,
+    info: ServeInfo,
+    mut resp: Response,
+    jobs: &Arc<Semaphore>,
+) -> Response {
+    let Ok(slot) = jobs.clone().acquire_owned().await else {
+        tracing::error!("the connection's job slots are closed; answering 500");
+        resp.set_error(&HttpError::internal());
+        return resp;
+    };
+    let abandoned = Abandoned::default();
+    let gone = abandoned.0.clone();
+    let blocking_table = table.clone();
+    let turn = actix_rt::task::spawn_blocking(move || {
+        let _slot = slot;
+        // Acquire: pairs with the Release store of the waiter's drop.
+        if gone.load(Ordering::Acquire) {
+            return None;
+        }
+        let headers = header_list(&head);
+        let parts = request_parts(&head, &headers, &body);
+        let needs = answer(parts, &blocking_table, info, &mut resp, Mode::Blocking);
+        drop(headers);
+        Some((head, body, resp, needs))
+    })
+    .await;
+    match turn {
+        Ok(Some((h, b, r, n))) => match n {
+            None => r,
+            // A route that became a future handler meanwhile is awaited.
+            Some(_) => run_future(h, b, &table, info, r).await,
+        },
+        // `None` only comes back to a waiter that is gone.
+        Ok(None) | Err(_) => {
+            tracing::error!("blocking handler turn failed; answering 500");
+            let mut r = Response::new();
+            r.set_error(&HttpError::internal());
+            r
+        }
+    }
+}
+
+/// Set when the stream waiting for a blocking job is dropped, so a job the
+/// pool has not started yet skips the handler.
+#[derive(Default)]
+struct Abandoned(Arc<AtomicBool>);
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 /// Awaits a future handler.
 async fn run_future(
     head: http::request::Parts,
     body: Bytes,
-    table: &crate::router::RouteTable,
+    table: &RouteTable,
     info: ServeInfo,
     mut resp: Response,
 ) -> Response {
@@ -177,7 +257,8 @@ async fn run_future(
 
 /// Sends the response: HEADERS, then DATA per body piece — for a live body,
 /// each piece as the handler sends it, then an empty DATA frame that ends
-/// the stream.
+/// the stream (a reset by the client while the handler is between pieces
+/// ends it at once).
 async fn send(
     respond: &mut SendResponse<Bytes>,
     resp: &mut Response,
@@ -198,7 +279,17 @@ async fn send(
     }
     let patience = env.cfg.write_timeout;
     if let Some(live) = resp.take_live() {
-        while let Ok(piece) = live.recv_async().await {
+        loop {
+            let next = tokio::select! {
+                biased;
+                // The client reset the stream: dropping `live` closes the
+                // handler's `BodySender` (its next send is `BodyClosed`).
+                _ = poll_fn(|cx| stream.poll_reset(cx)) => return,
+                next = live.recv_async() => next,
+            };
+            let Ok(piece) = next else {
+                break;
+            };
             if !send_data(&mut stream, piece, false, patience).await {
                 stream.send_reset(h2::Reason::CANCEL);
                 return;
