@@ -3,6 +3,9 @@
 //! HTTP/1.1, abuse (rapid reset, oversized header lists), a preface split
 //! over many writes, and graceful shutdown with a stream in flight.
 
+#[allow(unused_macros)]
+#[macro_use]
+mod common;
 mod h2c_support;
 
 use std::io::{Read, Write};

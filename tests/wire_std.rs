@@ -1,6 +1,9 @@
 //! HTTP/1.1 over real sockets against the conformance app on the std engine:
 //! where handlers run, pipelining order, keep-alive, and a malformed request.
 
+#[allow(unused_macros)]
+#[macro_use]
+mod common;
 mod h2c_support;
 
 use std::io::{Read, Write};

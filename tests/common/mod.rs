@@ -3,11 +3,12 @@
 
 #![allow(dead_code)]
 
+mod binary;
+
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long the app may take to print its address.
@@ -108,44 +109,7 @@ macro_rules! app {
     };
 }
 
-/// The conformance binary next to this test executable, built (or brought
-/// up to date) once per test process: `cargo test --test NAME` alone does not
-/// build examples.
-fn binary() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(build_binary).clone()
-}
-
-/// Runs `cargo build --example conformance` for this test's profile and
-/// target directory, and returns the binary's path.
-fn build_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("test executable lives in target/<profile>/deps");
-    let target_dir = profile_dir.parent().expect("target directory");
-    let profile = profile_dir
-        .file_name()
-        .and_then(|p| p.to_str())
-        .expect("profile directory name");
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo
-        .args(["build", "--quiet", "--example", "conformance", "--profile"])
-        .arg(if profile == "debug" { "dev" } else { profile })
-        .env("CARGO_TARGET_DIR", target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    let status = cargo
-        .status()
-        .expect("run cargo to build the conformance app");
-    assert!(
-        status.success(),
-        "building the conformance app failed: {status}"
-    );
-    let bin = profile_dir.join("examples").join("conformance");
-    assert!(bin.exists(), "{} is missing after the build", bin.display());
-    bin
-}
+pub use binary::binary;
 
 impl App {
     /// Spawns the app with `--addr 127.0.0.1:0 --engine ENGINE --workers 2`

@@ -4,65 +4,12 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use h2::client::SendRequest;
 use tokio::net::TcpStream;
-
-/// The conformance example binary, next to this test's executable
-/// (`target/<profile>/deps/..` → `target/<profile>/examples/conformance`).
-///
-/// `cargo test` builds examples; `cargo test --test NAME` does not, so the
-/// binary is built here when missing, and refused when it is older than the
-/// library it was built from (it would test stale code).
-fn conformance_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    let bin = profile_dir.join("examples").join("conformance");
-    if !bin.exists() {
-        let target_dir = profile_dir.parent().expect("target dir");
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--example", "conformance", "--target-dir"])
-            .arg(target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo to build the conformance example");
-        assert!(status.success(), "building the conformance example failed");
-    }
-    let built = modified(&bin);
-    let newest_lib = std::fs::read_dir(profile_dir.join("deps"))
-        .expect("deps dir")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            name.starts_with("libswitchyard-") && name.ends_with(".rlib")
-        })
-        .map(|p| modified(&p))
-        .max();
-    if let Some(lib) = newest_lib {
-        assert!(
-            built >= lib,
-            "{} is older than the library: run `cargo build --example conformance` \
-             (or plain `cargo test`, which builds examples) first",
-            bin.display()
-        );
-    }
-    bin
-}
-
-/// A file's modification time.
-fn modified(path: &std::path::Path) -> std::time::SystemTime {
-    std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .expect("file modification time")
-}
 
 /// A running conformance app.
 pub struct App {
@@ -82,7 +29,7 @@ impl App {
 
     /// Starts the app with exactly `args`; panics unless it reports its address.
     pub fn start(args: &[&str]) -> App {
-        let mut child = Command::new(conformance_binary())
+        let mut child = Command::new(crate::common::binary())
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -105,7 +52,7 @@ impl App {
     /// Runs the app with `args` expecting it to refuse to start; returns its
     /// exit status and standard error.
     pub fn refuses(args: &[&str]) -> (ExitStatus, String) {
-        let out = Command::new(conformance_binary())
+        let out = Command::new(crate::common::binary())
             .args(args)
             .stdin(Stdio::null())
             .output()
