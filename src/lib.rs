@@ -18,14 +18,22 @@
 //! ```
 
 pub mod config;
-pub mod conn;
-pub mod dispatch;
-pub mod engine;
 pub mod handler;
-pub mod metrics;
-pub mod proto;
 pub mod router;
 pub mod server;
+
+// The machinery below is public so the benchmarks and the allocation proof can
+// drive it directly; it is not part of the API and may change at any time.
+#[doc(hidden)]
+pub mod conn;
+#[doc(hidden)]
+pub mod dispatch;
+#[doc(hidden)]
+pub mod engine;
+#[doc(hidden)]
+pub mod metrics;
+#[doc(hidden)]
+pub mod proto;
 
 pub use config::{Config, EngineChoice, EngineKind, Protocol};
 pub use handler::{
