@@ -17,7 +17,7 @@ use crate::conn::{
 use crate::engine::sys::epoll::{Event, Events, Poller};
 use crate::engine::{sys, Control, Promoter, Promotion};
 use crate::handler::{Response, ServeInfo};
-use crate::metrics::WorkerCounters;
+use crate::metrics::{Tally, WorkerCounters};
 use crate::proto::h1::DateCache;
 use crate::router::{Dispatch, RouteTable, SharedTable};
 
@@ -296,11 +296,7 @@ impl Worker {
         let c = &self.counters;
         c.bytes_in.add(t.bytes_in);
         c.bytes_out.add(t.bytes_out);
-        if t.requests > 0 {
-            c.requests.add(t.requests);
-            c.errors.add(t.errors);
-            c.record_latency(t.requests, started.elapsed());
-        }
+        c.answered(t.requests, t.errors, started.elapsed());
     }
 
     /// Accepts every pending connection.
