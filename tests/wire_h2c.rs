@@ -466,3 +466,58 @@ fn h2c_on_epoll_is_a_clear_startup_error() {
     assert!(stderr.contains("h2c"), "{stderr}");
     assert!(stderr.contains("std"), "{stderr}");
 }
+
+/// One round of issue 17 over h2c: SIGTERM while a sync handler blocks its
+/// arbiter and two h2c connections (a future handler, a blocking-pool
+/// handler) have sent their requests.
+async fn shutdown_round(n: usize) {
+    let mut app = App::std(&[]);
+    let mut sync = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    sync.write_all(b"GET /sync/sleep?ms=800 HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await
+        .unwrap();
+    let mut asked = Vec::new();
+    for path in ["/async/future?ms=800", "/async/sleep?ms=800"] {
+        let mut c = h2_client(app.addr).await;
+        asked.push((
+            path,
+            tokio::spawn(async move { fetch(&mut c, "GET", path, None).await }),
+        ));
+    }
+    // The server gives no sign that a handler started: leave the requests a
+    // head start well inside their 800 ms.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.terminate();
+    let mut text = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), sync.read_to_end(&mut text))
+        .await
+        .unwrap_or_else(|_| panic!("round {n}: /sync/sleep not closed"))
+        .unwrap();
+    let text = String::from_utf8_lossy(&text);
+    assert!(text.ends_with("slept:800"), "round {n}: {text:?}");
+    for (path, answer) in asked {
+        let a = answer
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("round {n}: {path}: {e}"));
+        assert_eq!(a.head.status, 200, "round {n}: {path}");
+        let want = if path.contains("future") {
+            "awaited:800"
+        } else {
+            "slept:800"
+        };
+        assert_eq!(&a.body[..], want.as_bytes(), "round {n}: {path}");
+    }
+    drop(sync);
+    let status = tokio::task::spawn_blocking(move || app.wait_exit(Duration::from_secs(15)))
+        .await
+        .unwrap();
+    assert!(status.success(), "round {n}: exit status {status:?}");
+}
+
+#[tokio::test]
+async fn in_flight_h2c_streams_finish_at_shutdown_every_time() {
+    for n in 0..20 {
+        shutdown_round(n).await;
+    }
+}

@@ -6,6 +6,7 @@
 //! (readability, writability, a live body's next piece, its deadline).
 //! Like every driver it only moves bytes: the policies are the session's.
 
+use std::io;
 use std::net::SocketAddr;
 use std::time::{Instant, SystemTime};
 
@@ -13,7 +14,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::sleep_until;
 
-use super::io::{flush, read_once, Read, Traffic};
+use super::io::{flush, read_once, Read, Socket, Traffic};
 use super::{BufPool, ConnConfig, Env, H1Session, InBuf, Link, Mode, Needs, Outcome, Processed};
 use crate::config::EngineKind;
 use crate::handler::{Response, ServeInfo};
@@ -163,7 +164,20 @@ pub(crate) async fn serve_h1(
             };
         }
         let hard_stop = *stop.borrow();
-        if hard_stop.is_some() {
+        if let Some(hard) = hard_stop {
+            if Instant::now() >= hard {
+                break;
+            }
+            // Bytes already in the socket are a request in flight, not an
+            // idle connection: the arbiter may have been busy in a handler
+            // when they came. The session sees them before it decides.
+            if st.session.is_between_requests() && !upgrade {
+                match read_now(&mut st, &mut Arrived(&mut stream), with) {
+                    Read::Blocked => {}
+                    Read::Failed => break,
+                    Read::Bytes { .. } | Read::Eof => continue,
+                }
+            }
             st.session.close_if_idle();
             if st.session.wants_shutdown_write() {
                 continue;
@@ -179,11 +193,7 @@ pub(crate) async fn serve_h1(
                 if ready.is_err() {
                     break;
                 }
-                let (session, mut link) = st.link();
-                let mut traffic = Traffic::default();
-                let read = read_once(session, &mut stream, &mut link, &mut traffic);
-                with.tally.read(traffic.bytes_in);
-                if read == Read::Failed {
+                if read_now(&mut st, &mut stream, with) == Read::Failed {
                     break;
                 }
             }
@@ -211,6 +221,42 @@ pub(crate) async fn serve_h1(
     }
     st.session.release(&mut st.pool);
     Served::Closed
+}
+
+/// Reads once into the session, counting the bytes.
+fn read_now<S: Socket>(st: &mut State, sock: &mut S, with: &Serving<'_>) -> Read {
+    let (session, mut link) = st.link();
+    let mut traffic = Traffic::default();
+    let read = read_once(session, sock, &mut link, &mut traffic);
+    with.tally.read(traffic.bytes_in);
+    read
+}
+
+/// Reads what the kernel holds for `stream` now, past tokio's readiness
+/// cache: `try_read` answers `WouldBlock` without asking the kernel until the
+/// reactor has seen the socket readable, which it has not while the arbiter
+/// was busy in a handler. Shutdown asks this before it calls a connection
+/// idle.
+pub(crate) fn read_arrived(stream: &TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+    std::io::Read::read(&mut &*socket2::SockRef::from(stream), buf)
+}
+
+/// A task's socket read with [`read_arrived`] (for the shutdown check only;
+/// the driver's own reads go through tokio's readiness).
+struct Arrived<'s>(&'s mut TcpStream);
+
+impl Socket for Arrived<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        read_arrived(self.0, buf)
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Socket::write(self.0, buf)
+    }
+
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        Socket::shutdown_write(self.0)
+    }
 }
 
 /// The next piece of a live body (`None` once the handler dropped its sender).

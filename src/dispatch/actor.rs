@@ -70,7 +70,7 @@ impl Actor for DispatchActor {
                 self.stop.send_replace(Some(deadline));
             }
             DispatchMsg::Finished => {
-                self.shared.live.remove(&ctx.id().id());
+                self.shared.live.finished(ctx.id().id());
                 ctx.stop();
             }
         }

@@ -3,6 +3,7 @@
 //! its promotion to its close.
 
 mod actor;
+mod live;
 mod messages;
 mod serve;
 
@@ -10,10 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use dashmap::DashMap;
 use switchyard_actors::{spawn_on, Addr, RestartPolicy, SpawnOptions};
 
 pub use actor::DispatchActor;
+use live::Live;
 pub use messages::DispatchMsg;
 
 use crate::config::EngineKind;
@@ -34,7 +35,7 @@ pub(crate) struct Shared {
     pub(crate) counters: Arc<SharedCounters>,
     /// Live dispatch actors, by actor id (for shutdown): added by the
     /// promoter, removed by the actor when its connection ends.
-    pub(crate) live: DashMap<u64, Addr<DispatchActor>>,
+    pub(crate) live: Live<Addr<DispatchActor>>,
     /// Set once shutdown begins: actors started after that (a worker still
     /// promotes while it drains) wind down at once.
     pub(crate) shutdown: OnceLock<Instant>,
@@ -70,7 +71,7 @@ impl DispatchPool {
                 cfg,
                 engine,
                 counters,
-                live: DashMap::new(),
+                live: Live::new(),
                 shutdown: OnceLock::new(),
             }),
         }
@@ -95,22 +96,14 @@ impl DispatchPool {
                 options,
             );
             // This address keeps the actor alive until its connection ends
-            // (the actor removes it then). One that ended before this insert
-            // is taken out again here.
-            let id = addr.id().id();
-            let alive = addr.is_alive();
-            shared.live.insert(id, addr);
-            if !alive {
-                shared.live.remove(&id);
-            }
+            // (the actor removes it then, or leaves a tombstone that this
+            // registration consumes when it ended first).
+            shared.live.register(addr.id().id(), addr);
         })
     }
 
     /// Number of connections being served by dispatch actors.
     pub fn live(&self) -> usize {
-        // An actor that ended between the promoter's liveness check and its
-        // insert leaves an entry behind; drop those first.
-        self.shared.live.retain(|_, a| a.is_alive());
         self.shared.live.len()
     }
 
@@ -120,11 +113,9 @@ impl DispatchPool {
         // Set before telling: an actor that registers after the loop below
         // finds the deadline when it starts (see `DispatchActor::started`).
         let _ = self.shared.shutdown.set(deadline);
-        for entry in self.shared.live.iter() {
-            let _ = entry
-                .value()
-                .tell_control(DispatchMsg::Shutdown { deadline });
-        }
+        self.shared.live.for_each(|addr| {
+            let _ = addr.tell_control(DispatchMsg::Shutdown { deadline });
+        });
     }
 
     /// Waits (blocking) until every dispatch actor is gone or `deadline`

@@ -18,6 +18,7 @@
 #[cfg(target_os = "linux")]
 pub mod epoll;
 mod listen;
+pub mod messages;
 mod promote;
 // `std` would shadow the standard library's name inside this module.
 #[path = "std/mod.rs"]
@@ -30,37 +31,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub use listen::bind_all;
+pub use messages::{Ack, Control};
 pub use promote::{Promoter, Promotion};
 
 use crate::config::{EngineKind, Resolved};
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
-
-/// Where a worker acknowledges a control message, with its outcome.
-pub type Ack = flume::Sender<io::Result<()>>;
-
-/// The control messages every worker obeys; they are never queued behind work.
-#[derive(Debug)]
-pub enum Control {
-    /// Stop accepting new connections (existing ones are served); the worker
-    /// sends on `done` once its listener is closed.
-    PauseAccept {
-        /// Acknowledgement.
-        done: Ack,
-    },
-    /// Accept again; the worker sends on `done` once it listens again (or
-    /// why it cannot).
-    ResumeAccept {
-        /// Acknowledgement.
-        done: Ack,
-    },
-    /// Stop accepting, close idle connections, let in-flight requests finish
-    /// until `deadline`, then stop.
-    Shutdown {
-        /// When the remaining connections are closed regardless.
-        deadline: Instant,
-    },
-}
 
 /// A running engine.
 pub trait Engine: Send {

@@ -53,22 +53,20 @@ pub struct WorkerCounters {
     pub bytes_out: Counter,
     /// Connections promoted to a dispatch actor.
     pub promoted: Counter,
-    /// Requests per latency bucket (see [`LATENCY_BOUNDS`]).
-    pub latency: [Counter; LATENCY_BOUNDS.len() + 1],
+    /// Requests per latency bucket (see [`LATENCY_BOUNDS`]); written only
+    /// through [`Tally::answered`](super::Tally::answered).
+    pub latency: [Counter; LATENCY_BUCKETS],
 }
 
-impl WorkerCounters {
-    /// Records `n` requests that each took about `took`.
-    pub fn record_latency(&self, n: u64, took: Duration) {
-        if n == 0 {
-            return;
-        }
-        let i = LATENCY_BOUNDS
-            .iter()
-            .position(|b| took <= *b)
-            .unwrap_or(LATENCY_BOUNDS.len());
-        self.latency[i].add(n);
-    }
+/// Number of latency buckets: one per bound, and the unbounded last one.
+pub const LATENCY_BUCKETS: usize = LATENCY_BOUNDS.len() + 1;
+
+/// The latency bucket of a request that took `took`.
+pub fn latency_bucket(took: Duration) -> usize {
+    LATENCY_BOUNDS
+        .iter()
+        .position(|b| took <= *b)
+        .unwrap_or(LATENCY_BOUNDS.len())
 }
 
 /// Counters shared by many writers (dispatch actors): atomic adds.
@@ -86,4 +84,7 @@ pub struct SharedCounters {
     pub bytes_in: AtomicU64,
     /// Bytes written.
     pub bytes_out: AtomicU64,
+    /// Requests per latency bucket (see [`LATENCY_BOUNDS`]); written only
+    /// through [`Tally::answered`](super::Tally::answered).
+    pub latency: [AtomicU64; LATENCY_BUCKETS],
 }

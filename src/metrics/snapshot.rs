@@ -44,7 +44,8 @@ pub struct Snapshot {
     pub engine: &'static str,
     /// Number of workers.
     pub workers: usize,
-    /// Requests per latency bucket.
+    /// Requests per latency bucket, every driver's: they sum to
+    /// `requests_total`.
     pub latency_buckets: Vec<u64>,
     /// Upper bound in seconds of every bucket but the last, which is unbounded.
     pub latency_bounds_secs: Vec<f64>,
@@ -61,7 +62,7 @@ impl Snapshot {
         let accepts = sum(|w| w.accepts.get());
         let closes = sum(|w| w.closes.get());
         let promoted = sum(|w| w.promoted.get());
-        let mut buckets = vec![0; LATENCY_BOUNDS.len() + 1];
+        let mut buckets: Vec<u64> = d.latency.iter().map(|c| c.load(Relaxed)).collect();
         for w in &src.workers {
             for (b, c) in buckets.iter_mut().zip(&w.latency) {
                 *b += c.get();

@@ -1,10 +1,12 @@
-//! `Tally`: where a connection task reports its traffic, so one task body
-//! serves both a dispatch actor (shared atomic counters) and a std-engine
-//! worker (its own single-writer counters).
+//! `Tally`: where every driver reports its traffic — the epoll worker and a
+//! std-engine worker (their own single-writer counters), a dispatch actor
+//! (shared atomic counters) — so each request is counted, and its latency
+//! recorded, in one place whichever driver answered it.
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
+use super::counters::latency_bucket;
 use super::{SharedCounters, WorkerCounters};
 
 /// A sink for a connection's counts.
@@ -40,9 +42,13 @@ impl Tally for SharedCounters {
         self.bytes_out.fetch_add(n, Relaxed);
     }
 
-    fn answered(&self, requests: u64, errors: u64, _took: Duration) {
+    fn answered(&self, requests: u64, errors: u64, took: Duration) {
+        if requests == 0 {
+            return;
+        }
         self.requests.fetch_add(requests, Relaxed);
         self.errors.fetch_add(errors, Relaxed);
+        self.latency[latency_bucket(took)].fetch_add(requests, Relaxed);
     }
 }
 
@@ -66,8 +72,11 @@ impl Tally for WorkerCounters {
     }
 
     fn answered(&self, requests: u64, errors: u64, took: Duration) {
+        if requests == 0 {
+            return;
+        }
         self.requests.add(requests);
         self.errors.add(errors);
-        self.record_latency(requests, took);
+        self.latency[latency_bucket(took)].add(requests);
     }
 }

@@ -90,14 +90,31 @@ fn mailbox(
                 tracing::warn!(worker = parts.id, "restarting a crashed worker");
                 let told = *parts.told.lock().unwrap_or_else(|p| p.into_inner());
                 // A paused or draining worker stays so after a restart.
-                (!told.paused && told.draining_until.is_none())
-                    .then(|| sys::reuseport_listener(parts.addr).expect("worker restart: bind"))
+                if told.paused || told.draining_until.is_some() {
+                    None
+                } else {
+                    rebind(&parts)
+                }
             }
         };
-        Worker::new(&parts, listener).expect("worker start: register listener")
+        Worker::new(&parts, listener)
     };
     let options = SpawnOptions::new("epoll-worker").restart(RestartPolicy::default());
     LoopMailbox::new(factory, wake, options)
+}
+
+/// A restarted worker's own listener on the shared address; a failure is
+/// reported, and the worker runs without one (the other workers accept on
+/// the same port) until a resume binds again.
+fn rebind(parts: &WorkerParts) -> Option<std::net::TcpListener> {
+    match sys::reuseport_listener(parts.addr) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::error!(worker = parts.id, error = %e, "a restarted worker cannot bind; not accepting");
+            parts.counters.errors.add(1);
+            None
+        }
+    }
 }
 
 /// The worker thread: loop turns, with control messages between them, until

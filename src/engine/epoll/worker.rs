@@ -17,7 +17,7 @@ use crate::conn::{
 use crate::engine::sys::epoll::{Event, Events, Poller};
 use crate::engine::{sys, Control, Promoter, Promotion};
 use crate::handler::{Response, ServeInfo};
-use crate::metrics::WorkerCounters;
+use crate::metrics::{Tally, WorkerCounters};
 use crate::proto::h1::DateCache;
 use crate::router::{Dispatch, RouteTable, SharedTable};
 
@@ -138,6 +138,18 @@ impl Actor for Worker {
     }
 }
 
+/// A worker dropped without `stopping` — it panicked, and the actor kernel
+/// discards a panicked instance — still closes and counts its connections,
+/// so `closes` and `active_conns` stay true. (After `stopping` there is
+/// nothing left to close.)
+impl Drop for Worker {
+    fn drop(&mut self) {
+        for key in keys_where(&self.conns, |_| true) {
+            self.close(key);
+        }
+    }
+}
+
 /// Wakes a worker's loop when its mailbox receives a message.
 pub(super) struct PollerWake(pub(super) Arc<Poller>);
 
@@ -150,12 +162,20 @@ impl Wake for PollerWake {
 }
 
 impl Worker {
-    /// A worker owning `listener` (none while paused or draining).
-    pub(super) fn new(parts: &WorkerParts, listener: Option<TcpListener>) -> io::Result<Self> {
+    /// A worker owning `listener` (none while paused or draining). A
+    /// listener the poller refuses is reported and dropped: the worker then
+    /// serves no new connections (the other workers accept on the same port)
+    /// until a resume binds a fresh one.
+    pub(super) fn new(parts: &WorkerParts, listener: Option<TcpListener>) -> Self {
         let poller = parts.poller.clone();
-        if let Some(l) = &listener {
-            poller.add(l, LISTENER, false)?;
-        }
+        let listener = listener.and_then(|l| match poller.add(&l, LISTENER, false) {
+            Ok(()) => Some(l),
+            Err(e) => {
+                tracing::error!(worker = parts.id, error = %e, "cannot register the listener; not accepting");
+                parts.counters.errors.add(1);
+                None
+            }
+        });
         let told = *parts.told.lock().unwrap_or_else(|p| p.into_inner());
         let WorkerParts {
             id,
@@ -166,7 +186,7 @@ impl Worker {
             promoter,
             ..
         } = parts.clone();
-        Ok(Worker {
+        Worker {
             id,
             addr,
             listener,
@@ -184,7 +204,7 @@ impl Worker {
             told: parts.told.clone(),
             events: Events::with_capacity(EVENTS),
             next_tick: Instant::now() + TICK,
-        })
+        }
     }
 
     /// One loop turn: wait for readiness (or the next tick), serve every
@@ -296,11 +316,7 @@ impl Worker {
         let c = &self.counters;
         c.bytes_in.add(t.bytes_in);
         c.bytes_out.add(t.bytes_out);
-        if t.requests > 0 {
-            c.requests.add(t.requests);
-            c.errors.add(t.errors);
-            c.record_latency(t.requests, started.elapsed());
-        }
+        c.answered(t.requests, t.errors, started.elapsed());
     }
 
     /// Accepts every pending connection.
@@ -481,4 +497,69 @@ fn keys_where(conns: &Slab<Conn>, mut pred: impl FnMut(&Conn) -> bool) -> Vec<us
         .filter(|(_, c)| pred(c))
         .map(|(k, _)| k)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::net::TcpStream;
+
+    use super::*;
+    use crate::router::Router;
+
+    /// The parts of a worker on its own poller, promoting nowhere.
+    fn parts(addr: SocketAddr) -> WorkerParts {
+        WorkerParts {
+            id: 0,
+            addr,
+            poller: Arc::new(Poller::new().expect("poller")),
+            table: Arc::new(SharedTable::new(Router::new().table())),
+            cfg: ConnConfig::default(),
+            counters: Arc::default(),
+            promoter: Arc::new(|_| {}),
+            told: Arc::default(),
+        }
+    }
+
+    #[test]
+    fn a_dropped_worker_closes_and_counts_its_connections() {
+        let listener = sys::reuseport_listener("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let parts = parts(addr);
+        let mut worker = Worker::new(&parts, Some(listener));
+        let mut clients: Vec<TcpStream> =
+            (0..3).map(|_| TcpStream::connect(addr).unwrap()).collect();
+        let until = Instant::now() + Duration::from_secs(5);
+        while worker.conns.len() < 3 && Instant::now() < until {
+            worker.turn();
+        }
+        assert_eq!(parts.counters.accepts.get(), 3);
+        // What the actor kernel does to an instance that panicked: drop it,
+        // without `stopping`.
+        drop(worker);
+        assert_eq!(
+            parts.counters.closes.get(),
+            3,
+            "every connection counted closed"
+        );
+        for c in &mut clients {
+            c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut buf = [0u8; 16];
+            assert!(
+                matches!(c.read(&mut buf), Ok(0) | Err(_)),
+                "closed by the server"
+            );
+        }
+    }
+
+    #[test]
+    fn a_restart_that_cannot_bind_is_reported_not_a_panic() {
+        // A plain listener (no SO_REUSEPORT) holds the address.
+        let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let parts = parts(holder.local_addr().unwrap());
+        assert!(super::super::rebind(&parts).is_none());
+        assert_eq!(parts.counters.errors.get(), 1);
+        let worker = Worker::new(&parts, None);
+        assert!(worker.listener.is_none());
+    }
 }

@@ -14,7 +14,7 @@ use tokio::time::timeout_at;
 
 use crate::config::Protocol;
 use crate::conn::h2::{serve_h2, serve_upgraded, H2Env};
-use crate::conn::{serve_h1, H1Session, InBuf, OutBuf, Served, Serving};
+use crate::conn::{read_arrived, serve_h1, H1Session, InBuf, OutBuf, Served, Serving};
 use crate::proto::detect::{detect, Detected};
 use crate::router::Dispatch;
 
@@ -87,8 +87,8 @@ pub(super) async fn serve_conn(
 }
 
 /// Reads until the first bytes tell the protocol (within the header
-/// timeout); none when they fit no accepted protocol, never came, or the
-/// worker is shutting down (nothing is in flight yet).
+/// timeout); none when they fit no accepted protocol, never came, or had not
+/// come when the worker began shutting down (nothing is in flight then).
 async fn first_bytes(
     stream: &mut TcpStream,
     env: &ConnEnv,
@@ -105,8 +105,18 @@ async fn first_bytes(
             Detected::H1 => return None,
             Detected::NeedMore => {}
         }
-        if stop.borrow().is_some() {
-            return None;
+        if stop.borrow().is_some() && input.filled().is_empty() {
+            // Shutdown closes a connection that sent nothing; one whose first
+            // bytes already arrived (unread while the arbiter ran a handler)
+            // has a request in flight and is served.
+            match read_arrived(stream, input.spare(READ_CHUNK)) {
+                Ok(n) if n > 0 => {
+                    input.commit(n);
+                    env.h2.tally.read(n as u64);
+                    continue;
+                }
+                _ => return None,
+            }
         }
         tokio::select! {
             read = timeout_at(until, stream.read(input.spare(READ_CHUNK))) => match read {
