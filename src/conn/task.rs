@@ -213,7 +213,13 @@ pub(crate) async fn serve_h1(
                 let (session, mut link) = st.link();
                 session.on_timeout(&mut link);
             }
-            _ = stop.changed() => {}
+            changed = stop.changed() => {
+                // The owner is gone (its drain deadline passed): stop now
+                // rather than wake on a closed channel forever.
+                if changed.is_err() {
+                    break;
+                }
+            }
         }
         if st.session.is_closed() {
             break;
