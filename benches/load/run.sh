@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side load bench: switchyard's conformance app against actix-web, hyper and may_minihttp, interleaved, server pinned to one CPU and the load generator to another.
+# In plaintext and pipelined, two loop ceilings run too (benches/load/limit/:
+# limit-epoll and limit-uring, canned answers, no parsing); the report prints
+# switchyard's epoll engine as a fraction of the epoll ceiling.
 #
 # Usage: benches/load/run.sh            (full run, writes docs/benchmarks.md)
 #        QUICK=1 benches/load/run.sh    (smoke run: short, one round, prints only)
@@ -16,6 +19,11 @@
 #   SCENARIOS [plaintext pipelined json h2c mixed idle]
 #   CARGO_TARGET_DIR           switchyard's target dir [ROOT/target]
 #   PEERS_TARGET_DIR           the peers' target dir [benches/load/peers/target]
+#   PEERS [1]                  0: do not build or run actix-web, hyper, may_minihttp
+#                              (their release build takes long); idle then has no client
+#   LIMITS [1]                 0: do not build or run the loop ceilings
+#                              (built by benches/load/limit/build.sh into a temp dir;
+#                              it installs liburing-dev with apt if missing)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -39,6 +47,8 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 SCENARIOS=${SCENARIOS:-plaintext pipelined json h2c mixed idle}
 SY_TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+PEERS=${PEERS:-1}
+LIMITS=${LIMITS:-1}
 PEERS_TARGET=${PEERS_TARGET_DIR:-$HERE/peers/target}
 DOC=$ROOT/docs/benchmarks.md
 BEGIN_MARK='<!-- load-bench:begin -->'
@@ -64,8 +74,10 @@ show() {
   printf -v line '%q ' "$@"
   line=${line% }
   echo "\$ $line" >&3
-  # The report names paths from the repository's root, wherever it is checked out.
-  echo "${line//$ROOT\//}" >>"$CMDS"
+  # The report names paths from the repository's root, wherever it is checked
+  # out, and the run's temp dir as $WORK.
+  line=${line//$ROOT\//}
+  echo "${line//$WORK\//\$WORK/}" >>"$CMDS"
 }
 
 # Shows a command, then runs it in the foreground.
@@ -104,9 +116,25 @@ install_tools() {
 CONFORMANCE=$SY_TARGET/release/examples/conformance
 PEER_BIN=$PEERS_TARGET/release
 MAY_OK=1
+LIMIT_BIN=$WORK/limit/build
+
+# The loop ceilings are built from a copy in the temp dir, so that nothing is
+# written into the source tree; a binary that did not build gets n/a rows.
+build_limits() {
+  cp -r "$HERE/limit" "$WORK/limit"
+  if ! run "$WORK/limit/build.sh" >"$WORK/limit-build.log" 2>&1; then
+    tail -n 20 "$WORK/limit-build.log"
+    note "the loop ceilings did not build (benches/load/limit/build.sh); their rows are n/a."
+  fi
+}
 
 build() {
   (cd "$ROOT" && run env CARGO_TARGET_DIR="$SY_TARGET" cargo build --release --example conformance)
+  [[ $LIMITS == 1 ]] && build_limits
+  if [[ $PEERS != 1 ]]; then
+    note "PEERS=$PEERS: actix-web, hyper and may_minihttp were neither built nor run."
+    return 0
+  fi
   run env CARGO_TARGET_DIR="$PEERS_TARGET" cargo build --release \
     --manifest-path "$HERE/peers/Cargo.toml" --bins
   if ! run env CARGO_TARGET_DIR="$PEERS_TARGET" cargo build --release \
@@ -151,6 +179,8 @@ port_of() {
     actix-web) echo 18081 ;;
     hyper) echo 18082 ;;
     may_minihttp) echo 18083 ;;
+    limit-epoll) echo 18084 ;;
+    limit-uring) echo 18085 ;;
   esac
 }
 
@@ -173,13 +203,23 @@ start_server() {
     actix-web) cmd=("$PEER_BIN/peer-actix" --addr "127.0.0.1:$port" --workers 1) ;;
     hyper) cmd=("$PEER_BIN/peer-hyper" --addr "127.0.0.1:$port" --workers 1) ;;
     may_minihttp) cmd=("$PEER_BIN/peer-may" --addr "127.0.0.1:$port" --workers 1) ;;
+    limit-epoll) cmd=("$LIMIT_BIN/limit_epoll" --port "$port" --workers 1) ;;
+    limit-uring) cmd=("$LIMIT_BIN/limit_uring" --port "$port" --workers 1) ;;
   esac
+  if [[ ! -x ${cmd[0]} ]]; then
+    echo "$name: ${cmd[0]} was not built"
+    return 1
+  fi
   show taskset -c "$SERVER_CPU" "${cmd[@]}"
   taskset -c "$SERVER_CPU" "${cmd[@]}" >"$log" 2>"$WORK/$name.err" &
   SERVER_PID=$!
   local i
   for ((i = 0; i < 200; i++)); do
-    if grep -q '^listening on' "$log" 2>/dev/null; then
+    # The ceilings announce themselves on stderr, once every listener is bound.
+    if grep -q '^listening on' "$log" 2>/dev/null || grep -q 'worker(s)' "$WORK/$name.err" 2>/dev/null; then
+      if [[ $name == limit-uring ]] && ! grep -qF 'limit-uring:' "$NOTES"; then
+        note "limit-uring: io_uring works in this environment: $(head -n 1 "$WORK/$name.err")"
+      fi
       return 0
     fi
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -264,10 +304,17 @@ parse_h2load() {
 # --- scenarios ---------------------------------------------------------------
 
 servers_for() {
+  local peers=
   case $1 in
-    plaintext | pipelined | json | idle) echo "switchyard actix-web hyper may_minihttp" ;;
-    h2c | mixed) echo "switchyard actix-web hyper" ;;
+    plaintext | pipelined | json | idle) peers="actix-web hyper may_minihttp" ;;
+    h2c | mixed) peers="actix-web hyper" ;;
   esac
+  [[ $PEERS == 1 ]] || peers=
+  local limits=
+  case $1 in
+    plaintext | pipelined) [[ $LIMITS == 1 ]] && limits="limit-epoll limit-uring" ;;
+  esac
+  echo switchyard $peers $limits
 }
 
 # Appends one raw row: scenario server round reqs rps cpu_s p50 p99 errors extra.
@@ -368,6 +415,10 @@ run_scenario() {
         record "$scenario" "$name" "$round" 0 0 0 0 0 0 "n/a (did not build)"
         continue
       fi
+      if [[ $scenario == idle && $PEERS != 1 ]]; then
+        echo "  idle $name: skipped (the idle-conns client is built with the peers; PEERS=$PEERS)"
+        continue
+      fi
       if ! start_server "$name" "$scenario"; then
         local why="n/a (server refused to start)"
         [[ $name == switchyard && $scenario == h2c ]] && why="n/a (engine not built)"
@@ -387,7 +438,7 @@ run_scenario() {
 # --- report ------------------------------------------------------------------
 
 # Markdown table of medians per scenario and server, with the ratio of each
-# server's median req/s to the best peer's (switchyard excluded).
+# server's median req/s to the best peer's (switchyard and the ceilings excluded).
 throughput_table() {
   echo "| scenario | server | req/s (median) | req per server CPU-s | p50 ms | p99 ms | vs best peer | notes |"
   echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
@@ -416,7 +467,7 @@ throughput_table() {
         if (order[i] in na) continue
         m = median(rps[order[i]])
         med[order[i]] = m
-        if (k[2] != "switchyard" && m > best[k[1]]) best[k[1]] = m
+        if (k[2] != "switchyard" && k[2] !~ /^limit-/ && m > best[k[1]]) best[k[1]] = m
       }
       for (i = 1; i <= n; i++) {
         key = order[i]
@@ -433,6 +484,48 @@ throughput_table() {
         lat = (k[1] == "pipelined") ? "n/a | n/a" : sprintf("%.2f | %.2f", median(p50[key]), median(p99[key]))
         printf "| %s | %s | %.0f | %.0f | %s | %s | %s |\n", k[1], k[2], med[key],
           median(eff[key]), lat, ratio, notes
+      }
+    }' "$RAW"
+}
+
+# Each switchyard engine as a fraction of the ceiling of its loop shape, from
+# the medians: switchyard (epoll engine) over limit-epoll. limit-uring has no
+# switchyard engine to compare with yet (--engine io-uring is refused at start).
+ceiling_table() {
+  grep -q $'\tlimit-' "$RAW" || return 0
+  echo
+  echo "| scenario | server | ceiling | req/s: ceiling's / fraction of it | req per server CPU-s: ceiling's / fraction of it |"
+  echo "| --- | --- | --- | ---: | ---: |"
+  awk -F'\t' '
+    function median(list,   n, a, i, j, t) {
+      n = split(list, a, " ")
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+      if (n == 0) return 0
+      return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    $1 == "idle" || $10 ~ /^n\/a/ { next }
+    {
+      if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
+      rps[$1, $2] = rps[$1, $2] " " $5
+      eff[$1, $2] = eff[$1, $2] " " (($6 > 0) ? $4 / $6 : 0)
+    }
+    function frac(a, b) { return (b > 0) ? sprintf("%.2f", a / b) : "n/a" }
+    END {
+      for (i = 1; i <= n; i++) {
+        sc = order[i]
+        le_r = median(rps[sc, "limit-epoll"]); le_e = median(eff[sc, "limit-epoll"])
+        lu_r = median(rps[sc, "limit-uring"]); lu_e = median(eff[sc, "limit-uring"])
+        if (le_r == 0 && lu_r == 0) continue
+        sy_r = median(rps[sc, "switchyard"]); sy_e = median(eff[sc, "switchyard"])
+        if (le_r > 0)
+          printf "| %s | switchyard (epoll engine) | limit-epoll | %.0f / %s | %.0f / %s |\n", sc, le_r,
+            (sy_r > 0 ? frac(sy_r, le_r) : "n/a"), le_e, (sy_e > 0 ? frac(sy_e, le_e) : "n/a")
+        else
+          printf "| %s | switchyard (epoll engine) | limit-epoll | n/a | n/a |\n", sc
+        if (lu_r > 0)
+          printf "| %s | (no io_uring engine yet) | limit-uring | %.0f / - | %.0f / - |\n", sc, lu_r, lu_e
+        else
+          printf "| %s | (no io_uring engine yet) | limit-uring | n/a | n/a |\n", sc
       }
     }' "$RAW"
 }
@@ -464,12 +557,19 @@ report() {
     "a server's median req/s by the best non-switchyard server's in the same scenario. wrk reports" \
     "no usable latency percentiles under pipelining, so that scenario has none. Mixed: /hello's req/s and latency while" \
     "32 other connections hit a route that blocks 5 ms; efficiency counts both routes' requests."
+  if [[ $LIMITS == 1 ]]; then
+    echo "- limit-epoll and limit-uring (benches/load/limit/, plaintext and pipelined only) are loop" \
+      "ceilings, not HTTP servers: they answer each request head with canned bytes and parse nothing." \
+      "They are excluded from \"best peer\"; the second table gives switchyard's epoll engine as a" \
+      "fraction of the epoll ceiling. switchyard has no io_uring engine yet, so limit-uring stands alone."
+  fi
   if [[ -s $NOTES ]]; then
     echo
     sed 's/^/- /' "$NOTES"
   fi
   echo
   throughput_table
+  ceiling_table
   idle_table
   echo
   echo "Commands, as run (server and load generator; ports fixed per server):"
