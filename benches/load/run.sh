@@ -20,7 +20,7 @@
 #   CARGO_TARGET_DIR           switchyard's target dir [ROOT/target]
 #   PEERS_TARGET_DIR           the peers' target dir [benches/load/peers/target]
 #   PEERS [1]                  0: do not build or run actix-web, hyper, may_minihttp
-#                              (their release build takes long); idle then has no client
+#                              (skips their release build); idle then has no client
 #   LIMITS [1]                 0: do not build or run the loop ceilings
 #                              (built by benches/load/limit/build.sh into a temp dir;
 #                              it installs liburing-dev with apt if missing)

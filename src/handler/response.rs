@@ -114,10 +114,7 @@ fn is_framing(name: &str) -> bool {
 /// Anything else could smuggle a second header, or a framing header past
 /// [`is_framing`], once written.
 fn is_token(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    crate::proto::chars::is_token(name.as_bytes())
 }
 
 /// Whether `b` is a control byte no header name or value may carry (every

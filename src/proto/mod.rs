@@ -1,6 +1,7 @@
 //! Sans-IO protocol code: engines feed bytes in and take bytes out; nothing here
 //! touches a socket, a clock or a thread.
 
+pub(crate) mod chars;
 pub mod detect;
 pub mod h1;
 pub mod h2;

@@ -95,8 +95,9 @@ pub(crate) fn remove_dot_segments(path: &str) -> Option<String> {
     if !path.starts_with('/') {
         return None;
     }
-    let suspicious =
-        memchr::memmem::find(b, b"/.").is_some() || memchr::memmem::find(b, b"/%2").is_some();
+    // A dot segment needs a `.` (or its escape `%2E`): one scan rules most
+    // paths out.
+    let suspicious = memchr::memchr2(b'.', b'%', b).is_some();
     if !suspicious || !path.split('/').any(|s| is_dots(s, 1) || is_dots(s, 2)) {
         return None;
     }

@@ -66,7 +66,7 @@ pub(crate) struct ChunkedDecoder {
 
 /// Whether `b` may appear in a field name (RFC 9110 §5.6.2 `tchar`).
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    crate::proto::chars::is_tchar(b)
 }
 
 /// Whether `b` may appear in a field value or an ignored extension.

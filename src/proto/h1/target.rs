@@ -95,7 +95,7 @@ fn is_reg_name(host: &[u8]) -> bool {
                 i += 3;
                 continue;
             }
-            b if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&b) => {}
+            b if crate::proto::chars::is_reg_name_byte(b) => {}
             _ => return false,
         }
         i += 1;
