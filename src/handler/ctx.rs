@@ -85,7 +85,9 @@ impl<'r> Ctx<'r> {
         self.pattern = pattern;
         self.param_names = names;
         self.params = params;
-        self.decoded = decode_params(&self.path, &params);
+        if !params.is_empty() {
+            self.decoded = decode_params(&self.path, &params);
+        }
     }
 
     /// Sets where the handler runs (the dispatch actor sets `Async`).
@@ -239,6 +241,7 @@ impl<'r> Ctx<'r> {
     }
 
     /// Appends a response header.
+    #[inline]
     pub fn set_header(&mut self, name: &str, value: &str) -> &mut Response {
         self.resp.header(name, value)
     }

@@ -26,16 +26,21 @@ static TCHAR: [bool; 256] = class(b"!#$%&'*+-.^_`|~");
 static REG_NAME: [bool; 256] = class(b"-._~!$&'()*+,;=");
 
 /// Whether `b` may appear in a token.
+#[inline]
 pub(crate) fn is_tchar(b: u8) -> bool {
     TCHAR[usize::from(b)]
 }
 
 /// Whether `bytes` is a token (non-empty, every byte a `tchar`).
+#[inline]
 pub(crate) fn is_token(bytes: &[u8]) -> bool {
-    !bytes.is_empty() && bytes.iter().all(|&b| is_tchar(b))
+    // PERF: a fold without an early exit has no branch per byte (names are
+    // short and almost always valid).
+    !bytes.is_empty() & bytes.iter().fold(true, |ok, &b| ok & is_tchar(b))
 }
 
 /// Whether `b` may appear unescaped in a reg-name.
+#[inline]
 pub(crate) fn is_reg_name_byte(b: u8) -> bool {
     REG_NAME[usize::from(b)]
 }

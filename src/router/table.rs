@@ -214,6 +214,9 @@ impl fmt::Debug for RouteTable {
 /// allocation.
 fn path_step(global: Vec<SharedMiddleware>) -> PreFn {
     Arc::new(move |ctx: &mut Ctx<'_>| {
+        if path::is_plain(ctx.path()) {
+            return Ok(Flow::Continue);
+        }
         if let Err(e) = path::check(ctx.path()) {
             let before = run_before(ctx, &global);
             if before.run_handler {
