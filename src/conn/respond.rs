@@ -221,6 +221,7 @@ fn route<'t>(ctx: &mut Ctx<'_>, table: &'t RouteTable) -> Routed<'t> {
 }
 
 /// Encodes the final response of a request.
+#[inline]
 pub fn finish(
     head: &h1::Head<'_>,
     resp: &mut Response,

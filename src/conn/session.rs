@@ -647,6 +647,7 @@ impl H1Session {
 
 /// Takes the live body of the response just encoded, if it has one that must
 /// be sent (not for `HEAD` nor a bodiless status).
+#[inline]
 fn live_body(env: &mut Env<'_>, head: &h1::Head<'_>) -> Option<LiveBody> {
     let chunks = env.resp.take_live()?;
     if head.method == "HEAD" || !h1::has_body(env.resp.status()) {

@@ -363,6 +363,7 @@ impl Response {
     }
 
     /// Takes the receiving end of a live body (the connection sends it).
+    #[inline]
     pub fn take_live(&mut self) -> Option<flume::Receiver<bytes::Bytes>> {
         self.live.take()
     }
