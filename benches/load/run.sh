@@ -437,18 +437,22 @@ run_scenario() {
 
 # --- report ------------------------------------------------------------------
 
-# Markdown table of medians per scenario and server, with the ratio of each
-# server's median req/s to the best peer's (switchyard and the ceilings excluded).
-throughput_table() {
-  echo "| scenario | server | req/s (median) | req per server CPU-s | p50 ms | p99 ms | vs best peer | notes |"
-  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
-  awk -F'\t' '
+# The awk median of a space-separated list, shared by the report tables.
+AWK_MEDIAN='
     function median(list,   n, a, i, j, t) {
       n = split(list, a, " ")
       for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
       if (n == 0) return 0
       return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
+'
+
+# Markdown table of medians per scenario and server, with the ratio of each
+# server's median req/s to the best peer's (switchyard and the ceilings excluded).
+throughput_table() {
+  echo "| scenario | server | req/s (median) | req per server CPU-s | p50 ms | p99 ms | vs best peer | notes |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
+  awk -F'\t' "$AWK_MEDIAN"'
     $1 == "idle" { next }
     {
       key = $1 SUBSEP $2
@@ -496,13 +500,7 @@ ceiling_table() {
   echo
   echo "| scenario | server | ceiling | req/s: ceiling's / fraction of it | req per server CPU-s: ceiling's / fraction of it |"
   echo "| --- | --- | --- | ---: | ---: |"
-  awk -F'\t' '
-    function median(list,   n, a, i, j, t) {
-      n = split(list, a, " ")
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-      if (n == 0) return 0
-      return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-    }
+  awk -F'\t' "$AWK_MEDIAN"'
     $1 == "idle" || $10 ~ /^n\/a/ { next }
     {
       if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }

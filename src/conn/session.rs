@@ -334,6 +334,15 @@ impl H1Session {
         }
     }
 
+    /// Gives a drained output buffer back to the pool.
+    fn drop_empty_output(&mut self, pool: &mut BufPool) {
+        if self.output.as_ref().is_some_and(OutBuf::is_empty) {
+            if let Some(o) = self.output.take() {
+                pool.put_output(o);
+            }
+        }
+    }
+
     /// The peer closed its sending side (a read returned 0).
     pub fn on_eof(&mut self, link: &mut Link<'_>) {
         self.on_read_blocked(link.pool);
@@ -362,11 +371,7 @@ impl H1Session {
             return;
         };
         output.advance(n);
-        if output.is_empty() {
-            if let Some(o) = self.output.take() {
-                link.pool.put_output(o);
-            }
-        }
+        self.drop_empty_output(link.pool);
         self.refresh(
             link,
             Progress {
@@ -412,11 +417,7 @@ impl H1Session {
                 self.stage = Stage::Closing;
             }
         }
-        if self.output.as_ref().is_some_and(OutBuf::is_empty) {
-            if let Some(o) = self.output.take() {
-                link.pool.put_output(o);
-            }
-        }
+        self.drop_empty_output(link.pool);
         self.refresh(link, Progress::default());
     }
 
