@@ -44,5 +44,5 @@ pub use error::{AskError, SendError};
 pub use loop_host::{Drained, LoopMailbox};
 pub use mailbox::{SpawnOptions, DEFAULT_CAPACITY, DEFAULT_CONTROL_CAPACITY};
 pub use reply::Reply;
-pub use supervise::{ExitEvent, ExitReason, RestartPolicy};
+pub use supervise::{ExitEvent, ExitReason, RestartPolicy, Restarts};
 pub use wake::Wake;

@@ -16,6 +16,8 @@
 //! - keep per-worker counters the metrics actor can read.
 
 #[cfg(target_os = "linux")]
+pub mod control;
+#[cfg(target_os = "linux")]
 pub mod epoll;
 mod listen;
 pub mod messages;

@@ -6,6 +6,8 @@ mod builder;
 mod error;
 pub mod messages;
 mod metrics_actor;
+#[cfg(test)]
+mod supervision_tests;
 
 use std::io;
 use std::net::SocketAddr;
