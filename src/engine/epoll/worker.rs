@@ -267,23 +267,13 @@ impl Worker {
             now,
             traffic: Traffic::default(),
         };
-        let mut outcome = drive(
+        let outcome = drive(
             &mut conn.session,
             &mut conn.ready,
             &mut conn.stream,
             ev,
             &mut io,
         );
-        if outcome == Drive::Open && self.draining_until.is_some() && conn.session.close_if_idle() {
-            // Shutdown drains idle connections: let the driver flush and shut.
-            outcome = drive(
-                &mut conn.session,
-                &mut conn.ready,
-                &mut conn.stream,
-                Ready::default(),
-                &mut io,
-            );
-        }
         let traffic = io.traffic;
         self.count(&traffic, now);
         match outcome {
@@ -362,7 +352,10 @@ impl Worker {
             tracing::debug!(error = %e, "accepted socket unusable");
             return;
         }
-        let session = H1Session::new(&self.cfg, now);
+        let mut session = H1Session::new(&self.cfg, now);
+        if self.draining_until.is_some() {
+            session.begin_drain();
+        }
         let key = self.conns.insert(Conn {
             stream,
             remote,
@@ -454,7 +447,10 @@ impl Accepting for Worker {
         self.draining_until = Some(deadline);
         let table = self.table.load();
         let now = Instant::now();
-        for key in keys_where(&self.conns, |c| c.session.is_between_requests()) {
+        for (_, c) in self.conns.iter_mut() {
+            c.session.begin_drain();
+        }
+        for key in keys_where(&self.conns, |c| c.session.wants_idle_proof()) {
             self.serve(key, Ready::default(), &table, now);
         }
     }
