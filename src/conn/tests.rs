@@ -434,7 +434,11 @@ fn a_draining_connection_serves_what_arrived_before_it_closes() {
     // The driver reads without an edge, answers, and only closes once a
     // read comes back empty.
     assert!(matches!(rig.writable(&mut sock), Drive::Open));
-    assert_eq!(count(&sock.written, b"Hello, World!"), 2, "served, not dropped");
+    assert_eq!(
+        count(&sock.written, b"Hello, World!"),
+        2,
+        "served, not dropped"
+    );
     assert!(sock.shut, "then the write side is shut (lingering close)");
     assert!(!rig.session.wants_idle_proof());
 }

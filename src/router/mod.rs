@@ -29,7 +29,7 @@ mod error;
 mod group;
 mod methods;
 mod params;
-mod path;
+pub(crate) mod path;
 mod pattern;
 mod route;
 mod route_ref;

@@ -61,14 +61,14 @@ fn strip_http_scheme(target: &str) -> Option<&str> {
 /// userinfo (`@`), spaces, `/` and the like are not.
 pub(crate) fn is_valid_authority(value: &[u8]) -> bool {
     // PERF: the common value (a name or IPv4 address, maybe a port, no
-    // escape) in one branch-free pass per part.
-    let colon = value.iter().rposition(|&b| b == b':');
-    let (name, digits) = colon.map_or((value, &[][..]), |c| (&value[..c], &value[c + 1..]));
-    let plain_name = name
-        .iter()
-        .fold(true, |ok, &b| ok & crate::proto::chars::is_reg_name_byte(b));
-    if plain_name && digits.iter().fold(true, |ok, b| ok & b.is_ascii_digit()) {
+    // escape) in one branch-free pass.
+    let (plain, colons) = crate::proto::chars::plain_authority(value);
+    if plain && colons == 0 {
         return true;
+    }
+    if plain && colons == 1 {
+        let colon = value.iter().position(|&b| b == b':').unwrap_or(0);
+        return value[colon + 1..].iter().all(u8::is_ascii_digit);
     }
     let (host, port) = if value.first() == Some(&b'[') {
         let Some(close) = value.iter().position(|&b| b == b']') else {
