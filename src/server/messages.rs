@@ -53,7 +53,8 @@ pub struct RouteSpec {
     pub dispatch: Option<Dispatch>,
 }
 
-/// What the engine is and where it listens.
+/// What the engine is and where it listens
+/// ([`ServerHandle::info`](super::ServerHandle::info) has an example).
 #[derive(Clone, Copy, Debug)]
 pub struct EngineInfo {
     /// The engine serving connections.
