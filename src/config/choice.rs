@@ -8,6 +8,8 @@ use std::sync::Once;
 /// The event-loop engine that serves a connection: what an
 /// [`EngineChoice`] resolved to on this machine.
 ///
+/// # Examples
+///
 /// ```
 /// use switchyard::{Config, EngineChoice, EngineKind};
 ///
@@ -48,6 +50,8 @@ impl fmt::Display for EngineKind {
 /// The engine a user asks for; [`Config::resolve`](super::Config::resolve)
 /// turns it into the [`EngineKind`] that runs, or says why it cannot run
 /// here. Parses from the names `adaptive`, `io-uring`, `epoll` and `std`.
+///
+/// # Examples
 ///
 /// ```
 /// use std::time::Duration;
@@ -119,6 +123,8 @@ impl EngineChoice {
 
 /// Which protocols a connection may speak. Parses from `auto`, `http1`
 /// and `h2c`.
+///
+/// # Examples
 ///
 /// ```
 /// use switchyard::{Config, EngineChoice, Protocol};

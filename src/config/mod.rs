@@ -16,8 +16,11 @@ pub use crate::proto::h2::H2Settings;
 use crate::router::Dispatch;
 
 /// The server's settings, as a user writes them. Every field has a default a
-/// production server would accept, so a configuration names only what it
-/// changes:
+/// production server would accept.
+///
+/// # Examples
+///
+/// A configuration names only what it changes:
 ///
 /// ```
 /// use std::time::Duration;
@@ -164,6 +167,8 @@ impl Config {
     /// Validates and resolves the configuration: what
     /// [`Server::start`](crate::Server::start) does first, so a
     /// configuration can be checked before anything binds.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::{Config, EngineChoice, EngineKind, Protocol};

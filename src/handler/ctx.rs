@@ -49,6 +49,8 @@ pub struct ServeInfo {
 /// connection's reusable [`Response`]. Returning `Err` answers with the
 /// [`HttpError`] instead.
 ///
+/// # Examples
+///
 /// ```
 /// use switchyard::{Ctx, HttpError, Router};
 ///
@@ -158,6 +160,8 @@ impl<'r> Ctx<'r> {
     /// Rewrites the path before routing (pre-routing middleware, see
     /// [`Router::pre`](crate::Router::pre)).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::{Flow, Router};
     ///
@@ -210,6 +214,8 @@ impl<'r> Ctx<'r> {
     /// The first value of query parameter `key`, percent-decoded (`+` is a
     /// space, as in a form).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::Router;
     ///
@@ -247,6 +253,8 @@ impl<'r> Ctx<'r> {
     /// A route parameter by name (`:id`, `*path`), percent-decoded, except
     /// `%2F`, which stays as sent: a value holds a `/` only where the
     /// request had a separator (inside a catch-all).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::Router;
@@ -291,6 +299,8 @@ impl<'r> Ctx<'r> {
 
     /// A request header's value (name matched ASCII case-insensitively), when it
     /// is valid UTF-8. `host` is the request's authority (see [`Ctx::host`]).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::{HttpError, Router};
@@ -345,6 +355,8 @@ impl<'r> Ctx<'r> {
     /// Every request header, in order received; a `Host` field carries the
     /// request's authority when the target gave one.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::Router;
     ///
@@ -386,6 +398,8 @@ impl<'r> Ctx<'r> {
     /// The request body (de-chunked), whole: a handler runs once all of it
     /// has arrived ([`Config::max_body`](crate::Config::max_body) bounds it).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::{HttpError, Router};
     ///
@@ -426,6 +440,8 @@ impl<'r> Ctx<'r> {
     /// 400 when the body is not well-formed JSON, 422 when it is JSON of
     /// the wrong shape. (A body over the size limit never gets here: the
     /// protocol layer answers 413 first.)
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::{Ctx, HttpError};
@@ -497,6 +513,8 @@ impl<'r> Ctx<'r> {
 
     /// Sets the response status; the body and headers are set apart.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::Router;
     ///
@@ -532,6 +550,8 @@ impl<'r> Ctx<'r> {
 
     /// Appends a response header (see [`Response::header`] for the names it
     /// refuses and the bytes it drops).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::Router;
@@ -576,6 +596,8 @@ impl<'r> Ctx<'r> {
     /// An `application/json` body serialized from `value`; a value that
     /// cannot be serialized is a 500.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::Router;
     ///
@@ -618,6 +640,8 @@ impl<'r> Ctx<'r> {
 
     /// A redirect (300..=308) to `location`; another status is a 500.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::Router;
     ///
@@ -650,6 +674,8 @@ impl<'r> Ctx<'r> {
     }
 
     /// A bodiless response (see [`Response::no_content`]).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::Router;
@@ -685,6 +711,8 @@ impl<'r> Ctx<'r> {
     /// Starts a streamed body (chunked on HTTP/1.1); write it with
     /// [`Response::write_chunk`]. The chunks leave when the handler returns;
     /// for a body produced after that, see [`Response::live`].
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::Router;
@@ -722,6 +750,8 @@ impl<'r> Ctx<'r> {
 
     /// An owned copy of the request (method, path, query, headers, route
     /// parameters, body), for work that outlives the handler.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::sync::mpsc;

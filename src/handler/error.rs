@@ -11,6 +11,8 @@ use std::fmt;
 /// to serialize; a request body that fails to parse is a client error, which
 /// [`Ctx::json_body`](super::Ctx::json_body) answers 400 or 422.
 ///
+/// # Examples
+///
 /// ```
 /// use switchyard::{Ctx, HttpError, Router};
 ///
@@ -70,6 +72,8 @@ impl HttpError {
     /// The same error answered with an `application/json` body
     /// `{"error": message}`.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::{HttpError, Response};
     ///
@@ -93,6 +97,8 @@ impl HttpError {
     /// for malformed JSON (a syntax error, a truncated document), 422 for
     /// well-formed JSON of the wrong shape (a missing field, a wrong type);
     /// with a JSON body naming the problem.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::HttpError;
@@ -120,6 +126,8 @@ impl HttpError {
     }
 
     /// 400 Bad Request with a message.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::HttpError;

@@ -23,6 +23,8 @@ pub enum Flow {
 /// [`RouteRef::with`](crate::router::RouteRef::with). The same value serves
 /// every worker at once, so state lives in atomics or locks.
 ///
+/// # Examples
+///
 /// ```
 /// use std::sync::atomic::{AtomicU64, Ordering};
 /// use switchyard::{Ctx, Flow, HttpError, Middleware, Router};
@@ -85,6 +87,8 @@ pub trait Middleware: Send + Sync + 'static {
 
 /// A middleware made of a `before` closure.
 ///
+/// # Examples
+///
 /// ```
 /// use switchyard::handler::Before;
 /// use switchyard::{Ctx, Flow, Router};
@@ -133,6 +137,8 @@ where
 }
 
 /// A middleware made of an `after` closure.
+///
+/// # Examples
 ///
 /// ```
 /// use switchyard::handler::After;

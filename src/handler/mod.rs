@@ -35,6 +35,8 @@ pub type FutureFn = dyn Fn(Request) -> HandlerFuture + Send + Sync;
 /// [`RouteSpec`](crate::RouteSpec) take it (the shortcuts such as
 /// [`Router::get`](crate::Router::get) wrap it for you).
 ///
+/// # Examples
+///
 /// ```
 /// use switchyard::{Handler, Request, Response, Router};
 ///

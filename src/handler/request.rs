@@ -16,6 +16,8 @@ use crate::router::Dispatch;
 /// everything a [`Ctx`] borrows, so the handler may await for as long as it
 /// needs.
 ///
+/// # Examples
+///
 /// ```
 /// use switchyard::{HttpError, Request, Response, Router};
 ///
@@ -109,6 +111,8 @@ impl Request {
 
     /// The first value of query parameter `key`, percent-decoded.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::{Request, Response, Router};
     ///
@@ -161,6 +165,8 @@ impl Request {
     }
 
     /// The body, whole (a cheap clone of it can move into another task).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::{HttpError, Request, Response, Router};

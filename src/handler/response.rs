@@ -55,6 +55,8 @@ impl BodySender {
     /// behind; for plain handlers and threads. Empty pieces are skipped.
     /// An error means the client is gone: stop producing.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     /// use switchyard::Router;
@@ -101,6 +103,8 @@ impl BodySender {
 
     /// Sends one piece, awaiting room while the connection is behind; for
     /// tasks. Empty pieces are skipped.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
@@ -149,6 +153,8 @@ impl BodySender {
 }
 
 /// A response under construction.
+///
+/// # Examples
 ///
 /// A plain handler writes the connection's own `Response` through its
 /// [`Ctx`](super::Ctx); a future handler builds one and returns it. Writers
@@ -261,6 +267,8 @@ impl Response {
     /// Asks the protocol layer to close the connection after this response
     /// (`connection: close` on HTTP/1.1).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::Response;
     ///
@@ -293,6 +301,8 @@ impl Response {
     /// Appends a header line. A name that is not an HTTP token (RFC 9110
     /// §5.1) is refused (the call does nothing); control bytes (CR, LF, NUL,
     /// …) are dropped from the value, so a header can never split the head.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::Response;
@@ -352,6 +362,8 @@ impl Response {
 
     /// Iterates the headers as `(name, value)` pairs, in the order set.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::Response;
     ///
@@ -408,6 +420,8 @@ impl Response {
     /// cannot be serialized (a map with non-string keys, a failing
     /// `Serialize` impl) is an error answered 500.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::Response;
     ///
@@ -431,6 +445,8 @@ impl Response {
 
     /// A body of any content type.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::Response;
     ///
@@ -450,6 +466,8 @@ impl Response {
 
     /// A redirect (300..=308) to `location`, without a body; another
     /// status is an error answered 500.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::Response;
@@ -472,6 +490,8 @@ impl Response {
 
     /// A bodiless response with `status` (204, 304 and 1xx carry no
     /// `content-length`; every other status gets `content-length: 0`).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::Response;
@@ -503,6 +523,8 @@ impl Response {
     /// sender ends the body. Works from plain handlers (send from a thread or
     /// a task they start) and future handlers alike; this is what
     /// server-sent events are built on.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::Response;
@@ -546,6 +568,8 @@ impl Response {
     /// was not called. Empty chunks are skipped (an empty chunk would end an
     /// HTTP/1.1 chunked body early).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::Response;
     /// use switchyard::handler::BodyMode;
@@ -570,6 +594,8 @@ impl Response {
     /// Replaces this response with an error's: its status,
     /// `cache-control: no-store`, and its message as a `text/plain` body, or
     /// as `{"error": message}` (`application/json`) for a JSON error.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::{HttpError, Response};
@@ -596,6 +622,8 @@ impl Response {
 
     /// Builder form of [`Response::text`], for future handlers.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::{Request, Response, Router};
     ///
@@ -609,6 +637,8 @@ impl Response {
     }
 
     /// Builder form of [`Response::json`], for future handlers.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::{Request, Response, Router};

@@ -21,7 +21,10 @@ pub struct Sources {
 
 /// Server metrics at one moment, as
 /// [`ServerHandle::snapshot`](crate::ServerHandle::snapshot) answers them.
-/// It serializes to JSON, so a server can publish its own:
+///
+/// # Examples
+///
+/// A snapshot serializes to JSON, so a server can publish its own:
 ///
 /// ```
 /// use std::time::Duration;

@@ -12,6 +12,8 @@ use std::fmt;
 /// ([`Ctx::version`](crate::Ctx::version),
 /// [`Request::version`](crate::Request::version)).
 ///
+/// # Examples
+///
 /// ```
 /// use switchyard::{Router, Version};
 ///

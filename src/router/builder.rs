@@ -71,6 +71,8 @@ impl RouteDef {
 /// [`Router::table`]; the router stays usable, so a later registration can
 /// build the next snapshot.
 ///
+/// # Examples
+///
 /// ```
 /// use switchyard::router::Lookup;
 /// use switchyard::{Dispatch, Router};
@@ -120,6 +122,8 @@ impl Router {
     /// applied when a table is built, whatever the registration order.
     /// A server sets it from [`Config::async_handlers`](crate::Config::async_handlers).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::router::Lookup;
     /// use switchyard::{Dispatch, Router};
@@ -152,6 +156,8 @@ impl Router {
     /// docs), a method that is not an HTTP token, or a 65th distinct
     /// non-standard method; [`try_handle`](Self::try_handle) returns it.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::router::Lookup;
     /// use switchyard::{Handler, Router};
@@ -171,6 +177,8 @@ impl Router {
     /// [`handle`](Self::handle) for definitions that come from outside the
     /// program (a config file, a request): an invalid pattern or method is
     /// an error instead of a panic, and the router is left unchanged.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::{Handler, Router};
@@ -194,6 +202,8 @@ impl Router {
     /// Adds middleware run around every route — including routes registered
     /// earlier — and around the 404/405 fallbacks. Global middleware runs
     /// before group and route middleware.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::handler::After;
@@ -234,6 +244,8 @@ impl Router {
     /// Adds a hook run before routing on every request; it may rewrite the
     /// method and path (`Ctx::set_method`, `Ctx::set_path`), or answer and
     /// return [`Flow::Stop`] to skip routing.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::{Flow, Router};
@@ -282,6 +294,8 @@ impl Router {
     /// A group of routes sharing `prefix` (plain concatenation), middleware
     /// and a dispatch setting.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::{Dispatch, Router};
     ///
@@ -303,6 +317,8 @@ impl Router {
     /// value (see [`RouteTable::url`]). Values are inserted verbatim:
     /// percent-encode them first if they may hold reserved characters.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::Router;
     ///
@@ -322,6 +338,8 @@ impl Router {
 
     /// Compiles an immutable snapshot of the routes registered so far
     /// (a server does this itself; use it to test a router).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::router::Lookup;

@@ -10,6 +10,8 @@ use super::MAX_PARAMS;
 /// [`Router::try_handle`](super::Router::try_handle) returns it; the
 /// panicking forms (`get`, `handle`, ...) panic with its text.
 ///
+/// # Examples
+///
 /// ```
 /// use switchyard::{Handler, Router};
 ///

@@ -10,6 +10,8 @@ use crate::handler::{Handler, Middleware, SharedMiddleware};
 /// A route group. Its middleware and dispatch setting apply to routes
 /// registered on it *afterwards*: each route captures them at registration.
 ///
+/// # Examples
+///
 /// ```
 /// use switchyard::handler::Before;
 /// use switchyard::{Ctx, Flow, HttpError, Router};
@@ -58,6 +60,8 @@ impl<'r> Group<'r> {
 
     /// Adds middleware to routes registered on this group from now on.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::handler::After;
     /// use switchyard::{Ctx, Router};
@@ -84,6 +88,8 @@ impl<'r> Group<'r> {
     }
 
     /// Routes registered from now on run async unless they say otherwise.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::Router;
@@ -112,6 +118,8 @@ impl<'r> Group<'r> {
     /// A sub-group: its prefix is this group's prefix followed by `prefix`;
     /// it starts with a copy of this group's middleware and dispatch setting.
     /// Later changes on either side do not reach the other.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::Router;

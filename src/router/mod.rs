@@ -71,6 +71,8 @@ pub type PreFn = Arc<dyn Fn(&mut Ctx<'_>) -> Result<Flow, HttpError> + Send + Sy
 /// future handler always runs [`Async`](Dispatch::Async). A handler sees
 /// where it runs in [`Ctx::dispatch`](crate::Ctx::dispatch).
 ///
+/// # Examples
+///
 /// ```
 /// use switchyard::{Dispatch, Router};
 ///

@@ -11,6 +11,8 @@ use crate::handler::Middleware;
 /// A just-registered route; its methods chain:
 /// `router.get("/db", h).asynchronous().name("db")`.
 ///
+/// # Examples
+///
 /// ```
 /// use switchyard::handler::After;
 /// use switchyard::{Ctx, Router};
@@ -74,6 +76,8 @@ impl<'r> RouteRef<'r> {
 
     /// Names the route for [`Router::url`]; an error when another route
     /// already has this name.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::Router;

@@ -14,6 +14,8 @@ macro_rules! method_shortcuts {
     (@plain $setup:literal; $($name:ident $method:literal),*) => {$(
         #[doc = concat!("Registers a `", $method, "` route with a plain handler.")]
         ///
+        /// # Examples
+        ///
         /// ```
         #[doc = $setup]
         #[doc = concat!("r.", stringify!($name), "(\"/items/:id\", |ctx| {")]
@@ -34,6 +36,8 @@ macro_rules! method_shortcuts {
     )*};
     (@future $setup:literal; $($name:ident $method:literal),*) => {$(
         #[doc = concat!("Registers a `", $method, "` route with a future handler (always async).")]
+        ///
+        /// # Examples
         ///
         /// ```
         /// use switchyard::{Request, Response};

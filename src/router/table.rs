@@ -89,6 +89,8 @@ impl RouteTable {
     /// are removed and escapes checked before this, by the table's first
     /// pre-routing step). HEAD falls back to the GET route. Allocates nothing.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::router::Lookup;
     /// use switchyard::Router;
@@ -168,6 +170,8 @@ impl RouteTable {
     /// Whether the request `method target` would run async. The query
     /// (`?...`) is stripped first; an unmatched request is never async.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::Router;
     ///
@@ -209,6 +213,8 @@ impl RouteTable {
     /// The path of the route named `name`: each `:param` and `*catch-all`
     /// takes the next value, verbatim. A catch-all value's leading `/` is not
     /// doubled; an empty catch-all value drops the `/` before it.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::Router;

@@ -7,6 +7,8 @@ use super::pattern::{Pattern, Segment};
 
 /// Why a URL could not be built or a route could not be named.
 ///
+/// # Examples
+///
 /// ```
 /// use switchyard::Router;
 ///

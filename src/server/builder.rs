@@ -13,6 +13,8 @@ use crate::router::Router;
 /// with chained calls and then [`start`](Self::start)ed (a handle comes
 /// back) or [`run`](Self::run) (blocks until a stop signal).
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use switchyard::{Config, Server};
@@ -56,6 +58,8 @@ pub struct Server {
 impl Server {
     /// A server with `config` and no routes.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     /// use switchyard::{Config, Server};
@@ -76,6 +80,8 @@ impl Server {
 
     /// The router, for groups, middleware and dispatch settings, when a
     /// server is built step by step rather than in one chain.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::{Config, Server};
@@ -106,6 +112,8 @@ impl Server {
 
     /// Adds a `POST` route with a plain handler.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::{Config, Server};
     ///
@@ -126,6 +134,8 @@ impl Server {
 
     /// Adds a `GET` route with a future handler (always async): it takes
     /// an owned [`Request`] and may await.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
@@ -148,6 +158,8 @@ impl Server {
 
     /// Edits the routes in place: groups, middleware, other methods and
     /// per-route settings, without leaving the chain.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::{Config, Server};
@@ -176,6 +188,8 @@ impl Server {
     /// address that does not resolve, an engine this platform lacks) is an
     /// [`io::ErrorKind::InvalidInput`] error; a failed bind is the bind's
     /// error.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
@@ -219,6 +233,8 @@ impl Server {
     /// then shuts down gracefully, giving in-flight requests
     /// [`Config::shutdown_grace`].
     ///
+    /// # Examples
+    ///
     /// ```no_run
     /// use switchyard::{Config, Server};
     ///
@@ -245,6 +261,8 @@ impl Server {
 
 /// The stop signals, listened for from the moment this is built: SIGINT
 /// and SIGTERM on Unix, Ctrl-C and Ctrl-Break on Windows.
+///
+/// # Examples
 ///
 /// [`Server::run`] is built on it; use it directly to do something between
 /// the signal and the shutdown:

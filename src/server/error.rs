@@ -9,6 +9,8 @@ use crate::router::RouteError;
 /// A run-time registration that did not take effect: the route was refused,
 /// or the server actor did not answer.
 ///
+/// # Examples
+///
 /// ```
 /// use switchyard::{Config, Handler, RouteSpec, Server};
 ///

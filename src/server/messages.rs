@@ -15,6 +15,8 @@ use crate::router::{Dispatch, RouteError};
 /// [`ServerHandle::register`](super::ServerHandle::register) (or
 /// [`ServerMsg::RegisterRoute`]).
 ///
+/// # Examples
+///
 /// ```
 /// use switchyard::{Config, Handler, Request, Response, RouteSpec, Server};
 ///

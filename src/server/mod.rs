@@ -34,6 +34,8 @@ const ASK_TIMEOUT: Duration = Duration::from_secs(5);
 /// ([`Server::start`] or [`ServerActor::spawn`] returns it). Dropping the
 /// handle leaves the server running; [`shutdown`](Self::shutdown) stops it.
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use switchyard::{Config, Handler, RouteSpec, Router, ServerActor};
@@ -81,6 +83,8 @@ impl ServerActor {
     ///
     /// [`Server::start`] is this with the router the server built; call it
     /// directly when the routes come from elsewhere.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::{Config, Router, ServerActor};
@@ -186,6 +190,8 @@ impl ServerHandle {
     /// What is running: the engine the configuration resolved to, the
     /// address and the number of workers.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::{Config, EngineChoice, EngineKind, Server};
     ///
@@ -212,6 +218,8 @@ impl ServerHandle {
     /// The server actor's address, to send it [`ServerMsg`]s directly (the
     /// methods of this handle cover every message; use the address to ask
     /// from a task with `ask`, or with a timeout of your own).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
@@ -240,6 +248,8 @@ impl ServerHandle {
 
     /// Current metrics (blocking ask): the totals of every worker and
     /// dispatch actor at this moment.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::{Config, Server};
@@ -277,6 +287,8 @@ impl ServerHandle {
     /// table is published, so every request a worker reads after that sees
     /// the route. An invalid pattern or method is refused
     /// ([`RegisterError::is_invalid_route`]) and changes nothing.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::{Config, Dispatch, Handler, RouteSpec, Server};
@@ -338,6 +350,8 @@ impl ServerHandle {
     /// its listener, so a new connection is refused until
     /// [`resume_accept`](Self::resume_accept).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::net::TcpStream;
     /// use switchyard::{Config, Server};
@@ -385,6 +399,8 @@ impl ServerHandle {
     /// stuck past `grace` and a margin), the handle stops the engine, the
     /// dispatch pool and the actors' system itself, so a shutdown always
     /// returns.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use std::time::Duration;

@@ -6,6 +6,8 @@ use std::time::Duration;
 /// HTTP/2 server settings and abuse limits, set as
 /// [`Config::h2`](crate::Config::h2).
 ///
+/// # Examples
+///
 /// ```
 /// use switchyard::config::H2Settings;
 /// use switchyard::{Config, EngineChoice, Protocol};
