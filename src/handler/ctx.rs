@@ -202,6 +202,43 @@ impl<'r> Ctx<'r> {
 
     /// The matched route's pattern (`/users/:id`), empty when unmatched:
     /// a label for logs and metrics that does not grow with the paths.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::handler::After;
+    /// use switchyard::{Ctx, Router};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// // An access log: one line per answer, routes named by their pattern.
+    /// router.use_middleware(After(|ctx: &mut Ctx<'_>| {
+    ///     let status = ctx.response().status();
+    ///     let route = if ctx.pattern().is_empty() { "-" } else { ctx.pattern() };
+    ///     let line = format!("{} {route} {status} {:?}", ctx.method(), ctx.dispatch());
+    ///     ctx.set_header("x-log", &line); // a real log would write it out
+    /// }));
+    /// router.get("/users/:id", |ctx| {
+    ///     ctx.text("user");
+    ///     Ok(())
+    /// });
+    /// # let reply = serve(router, "GET /users/42 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.contains("x-log: GET /users/:id 200 Inline\r\n"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn pattern(&self) -> &str {
         self.pattern
     }
@@ -348,6 +385,39 @@ impl<'r> Ctx<'r> {
 
     /// The host the request is for: the authority of an absolute-form
     /// target or h2's `:authority` when present, else the `Host` field.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.get("/", |ctx| {
+    ///     let site = match ctx.host().map(|h| h.split(':').next().unwrap_or(h)) {
+    ///         Some("blog.example.com") => "blog",
+    ///         _ => "main site",
+    ///     };
+    ///     ctx.text(site);
+    ///     Ok(())
+    /// });
+    /// # let reply = serve(router, "GET / HTTP/1.1\r\nHost: blog.example.com:8080\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.ends_with("\r\n\r\nblog"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn host(&self) -> Option<&'r str> {
         self.header("host")
     }
@@ -588,7 +658,38 @@ impl<'r> Ctx<'r> {
         self.resp.header(name, value)
     }
 
-    /// A `text/plain` body.
+    /// A `text/plain` body; a later body writer replaces it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.get("/hello/:name", |ctx| {
+    ///     let greeting = format!("Hello, {}!", ctx.param("name").unwrap_or("World"));
+    ///     ctx.text(&greeting);
+    ///     Ok(())
+    /// });
+    /// # let reply = serve(router, "GET /hello/Ada HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.contains("content-type: text/plain\r\n"), "{reply}");
+    /// # assert!(reply.ends_with("\r\n\r\nHello, Ada!"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn text(&mut self, body: &str) -> &mut Response {
         self.resp.text(body)
     }

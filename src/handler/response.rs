@@ -33,7 +33,8 @@ const LIVE_QUEUE: usize = 16;
 
 /// The writing end of a live response body (see [`Response::live`]): each
 /// piece leaves the server as soon as the connection can take it. Dropping
-/// the sender ends the body.
+/// the sender ends the body. [`send`](Self::send) (from a thread) and
+/// [`send_async`](Self::send_async) (from a task) show both ways to feed it.
 #[derive(Clone, Debug)]
 pub struct BodySender(flume::Sender<bytes::Bytes>);
 
