@@ -658,7 +658,7 @@ impl<'r> Ctx<'r> {
         self.resp.header(name, value)
     }
 
-    /// A `text/plain` body; a later body writer replaces it.
+    /// A `text/plain` body.
     ///
     /// # Examples
     ///

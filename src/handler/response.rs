@@ -418,8 +418,8 @@ impl Response {
     }
 
     /// An `application/json` body serialized from `value`; a value that
-    /// cannot be serialized (a map with non-string keys, a failing
-    /// `Serialize` impl) is an error answered 500.
+    /// cannot be serialized (a map keyed by something other than strings or
+    /// numbers, a failing `Serialize` impl) is an error answered 500.
     ///
     /// # Examples
     ///
