@@ -11,7 +11,39 @@ use crate::handler::Handler;
 use crate::metrics::Snapshot;
 use crate::router::{Dispatch, RouteError};
 
-/// A route to add while the server runs.
+/// A route to add while the server runs, with
+/// [`ServerHandle::register`](super::ServerHandle::register) (or
+/// [`ServerMsg::RegisterRoute`]).
+///
+/// # Examples
+///
+/// ```
+/// use switchyard::{Config, Handler, Request, Response, RouteSpec, Server};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let handle = Server::new(Config { addr: "127.0.0.1:0".into(), ..Config::default() })
+/// #     .start()?;
+/// handle.register(RouteSpec {
+///     method: "GET".into(),
+///     path: "/version".into(),
+///     handler: Handler::future(|_req: Request| async move {
+///         Ok(Response::with_text(env!("CARGO_PKG_VERSION")))
+///     }),
+///     dispatch: None, // a future handler always runs async
+/// })?;
+/// # assert!(get(handle.local_addr(), "/version")?.ends_with(env!("CARGO_PKG_VERSION")));
+/// # handle.shutdown(std::time::Duration::from_secs(5))?;
+/// # Ok(())
+/// # }
+/// # fn get(addr: std::net::SocketAddr, target: &str) -> std::io::Result<String> {
+/// #     use std::io::{Read, Write};
+/// #     let mut conn = std::net::TcpStream::connect(addr)?;
+/// #     write!(conn, "GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+/// #     let mut reply = String::new();
+/// #     conn.read_to_string(&mut reply)?;
+/// #     Ok(reply)
+/// # }
+/// ```
 pub struct RouteSpec {
     /// Method token.
     pub method: String,
@@ -23,7 +55,8 @@ pub struct RouteSpec {
     pub dispatch: Option<Dispatch>,
 }
 
-/// What the engine is and where it listens.
+/// What the engine is and where it listens
+/// ([`ServerHandle::info`](super::ServerHandle::info) has an example).
 #[derive(Clone, Copy, Debug)]
 pub struct EngineInfo {
     /// The engine serving connections.
