@@ -190,6 +190,10 @@ pub struct Response {
     close: bool,
     /// The pieces of a live body, until the connection takes them.
     live: Option<flume::Receiver<bytes::Bytes>>,
+    /// Where the `content-type` line starts in `headers`: a response has one
+    /// content type, so setting another (a second body, or an explicit
+    /// header after `text`) replaces it.
+    content_type_at: Option<usize>,
 }
 
 impl Default for Response {
@@ -198,21 +202,38 @@ impl Default for Response {
     }
 }
 
-/// Headers the protocol layer writes itself.
+/// Header names the response treats specially.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Name {
+    /// Any other name.
+    Plain,
+    /// Written by the protocol layer itself: refused.
+    Framing,
+    /// `content-type`: at most one, the last set wins.
+    ContentType,
+}
+
+/// What kind of name `name` is.
 #[inline]
-fn is_framing(name: &str) -> bool {
-    // Lengths first: most names are rejected without a comparison.
-    match name.len() {
+fn classify(name: &str) -> Name {
+    // Lengths first: most names are told apart without a comparison.
+    let framing = match name.len() {
         14 => name.eq_ignore_ascii_case("content-length"),
         17 => name.eq_ignore_ascii_case("transfer-encoding"),
         10 => name.eq_ignore_ascii_case("connection"),
+        12 if name.eq_ignore_ascii_case("content-type") => return Name::ContentType,
         _ => false,
+    };
+    if framing {
+        Name::Framing
+    } else {
+        Name::Plain
     }
 }
 
 /// Whether `name` is a field name (RFC 9110 §5.1: a non-empty `token`).
 /// Anything else could smuggle a second header, or a framing header past
-/// [`is_framing`], once written.
+/// the framing check, once written.
 #[inline]
 fn is_token(name: &str) -> bool {
     crate::proto::chars::is_token(name.as_bytes())
@@ -250,6 +271,7 @@ impl Response {
             written: false,
             close: false,
             live: None,
+            content_type_at: None,
         }
     }
 
@@ -263,6 +285,7 @@ impl Response {
         self.written = false;
         self.close = false;
         self.live = None;
+        self.content_type_at = None;
     }
 
     /// Asks the protocol layer to close the connection after this response
@@ -333,8 +356,12 @@ impl Response {
     // is checked at compile time; the refusal is out of line.
     #[inline]
     pub fn header_bytes(&mut self, name: &str, value: &[u8]) -> &mut Self {
-        if !is_token(name) || is_framing(name) {
+        let kind = classify(name);
+        if !is_token(name) || kind == Name::Framing {
             return self.refuse_header(name);
+        }
+        if kind == Name::ContentType {
+            self.replace_content_type();
         }
         self.headers.reserve(name.len() + value.len() + 4);
         self.headers.extend_from_slice(name.as_bytes());
@@ -343,6 +370,18 @@ impl Response {
         self.headers.extend_from_slice(b"\r\n");
         self.written = true;
         self
+    }
+
+    /// Removes the `content-type` line set before, if any, and notes where
+    /// the next one starts.
+    #[inline]
+    fn replace_content_type(&mut self) {
+        if let Some(at) = self.content_type_at.take() {
+            let end = memchr::memchr(b'\n', &self.headers[at..])
+                .map_or(self.headers.len(), |n| at + n + 1);
+            self.headers.drain(at..end);
+        }
+        self.content_type_at = Some(self.headers.len());
     }
 
     /// Logs why a header was not added (see [`Response::header_bytes`]).
@@ -670,6 +709,31 @@ mod tests {
             r.header_block(),
             b"x-a: ok\r\nx-b: evilset-cookie: x=1\r\nx-c: tab\tkept\r\n"
         );
+    }
+
+    #[test]
+    fn a_response_has_one_content_type_the_last_set() {
+        let content_types = |r: &Response| {
+            r.headers()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(b"content-type"))
+                .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+                .collect::<Vec<_>>()
+        };
+        let mut r = Response::new();
+        r.header("x-a", "1").text("a").header("x-b", "2");
+        r.json(&1).unwrap();
+        assert_eq!(content_types(&r), ["application/json"]);
+        r.header("Content-Type", "text/html");
+        assert_eq!(content_types(&r), ["text/html"]);
+        let names: Vec<&[u8]> = r.headers().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            [&b"x-a"[..], b"x-b", b"Content-Type"],
+            "others kept, in order"
+        );
+        r.reset();
+        r.bytes("image/png", b"p");
+        assert_eq!(content_types(&r), ["image/png"]);
     }
 
     #[test]
