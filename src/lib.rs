@@ -85,6 +85,8 @@ pub mod dispatch;
 #[doc(hidden)]
 pub mod engine;
 #[doc(hidden)]
+pub mod fuzzing;
+#[doc(hidden)]
 pub mod metrics;
 #[doc(hidden)]
 pub mod proto;
