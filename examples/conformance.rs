@@ -54,6 +54,9 @@ struct Flags {
     /// The longest a request body may take in all.
     #[arg(long, default_value_t = 60000)]
     body_timeout_ms: u64,
+    /// Serve the `/faults/*` routes (for the tests of supervision).
+    #[arg(long)]
+    enable_faults: bool,
 }
 
 /// The running server's actors, for the handlers that talk to them.
@@ -91,7 +94,11 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let handle = match ServerActor::spawn(config, routes()) {
+    let mut router = routes();
+    if flags.enable_faults {
+        fault_routes(&mut router);
+    }
+    let handle = match ServerActor::spawn(config, router) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("conformance: cannot start: {e}");
@@ -110,6 +117,17 @@ fn main() {
         eprintln!("conformance: shutdown: {e}");
         std::process::exit(1);
     }
+}
+
+/// The `/faults/*` routes (`--enable-faults` only).
+fn fault_routes(r: &mut Router) {
+    // The worker that runs this handler crashes once the response is out:
+    // outside any handler guard, as a bug in the worker itself would.
+    r.post("/faults/worker-panic", |ctx| {
+        switchyard::engine::faults::crash_this_worker();
+        ctx.text("crashing");
+        Ok(())
+    });
 }
 
 /// Every route of the contract.

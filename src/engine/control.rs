@@ -23,29 +23,63 @@ pub struct Told {
     pub draining_until: Option<Instant>,
 }
 
-/// What control told a worker, shared by the worker and the instances
-/// rebuilt after it crashes.
+/// What outlives a worker instance.
+#[derive(Debug, Default)]
+struct Lasting {
+    /// What control told it.
+    told: Told,
+    /// A second descriptor of its listening socket, while it listens: the
+    /// socket (and the connections queued in its backlog) outlives a crash,
+    /// so clients the kernel queued for this worker wait for the rebuilt
+    /// instance instead of being reset with the old listener.
+    listener: Option<TcpListener>,
+}
+
+/// What control told a worker, and its listening socket, shared by the
+/// worker and the instances rebuilt after it crashes.
 #[derive(Clone, Debug, Default)]
-pub struct Record(Arc<Mutex<Told>>);
+pub struct Record(Arc<Mutex<Lasting>>);
 
 impl Record {
+    /// The shared state.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Lasting> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// What the worker was told so far.
     pub fn get(&self) -> Told {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.lock().told
     }
 
     /// Changes the record; answers the new state.
     fn update(&self, change: impl FnOnce(&mut Told)) -> Told {
-        let mut told = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        change(&mut told);
-        *told
+        let mut lasting = self.lock();
+        change(&mut lasting.told);
+        lasting.told
     }
 
-    /// The listener an instance rebuilt after a crash starts with: none when
-    /// the worker was paused or is draining, else a fresh SO_REUSEPORT one on
-    /// `addr`. A failure to bind is reported and counted; the worker then
-    /// runs without a listener (the other workers accept on the same port)
-    /// until a resume binds again.
+    /// The worker listens on `listener` now: keeps a second descriptor of
+    /// it for an instance rebuilt after a crash.
+    pub fn keep_listener(&self, listener: &TcpListener) {
+        match listener.try_clone() {
+            Ok(l) => self.lock().listener = Some(l),
+            Err(e) => tracing::warn!(error = %e, "cannot keep the listener across a crash"),
+        }
+    }
+
+    /// The worker closed its listener: the kept descriptor closes too (the
+    /// socket must stop queueing connections nobody will accept).
+    pub fn forget_listener(&self) {
+        self.lock().listener = None;
+    }
+
+    /// Counts a restart of the worker and gives the listener the instance
+    /// rebuilt after its crash starts with: none when the worker was paused
+    /// or is draining; else the socket the crashed instance listened on
+    /// (its queued connections intact), or a fresh SO_REUSEPORT one on
+    /// `addr` if it had none. A failure to bind is reported and counted; the
+    /// worker then runs without a listener (the other workers accept on the
+    /// same port) until a resume binds again.
     pub fn listener_after_crash(
         &self,
         worker: usize,
@@ -53,9 +87,16 @@ impl Record {
         counters: &WorkerCounters,
     ) -> Option<TcpListener> {
         tracing::warn!(worker, "restarting a crashed worker");
-        let told = self.get();
+        counters.restarts.add(1);
+        let (told, kept) = {
+            let mut lasting = self.lock();
+            (lasting.told, lasting.listener.take())
+        };
         if told.paused || told.draining_until.is_some() {
             return None;
+        }
+        if let Some(l) = kept {
+            return Some(l);
         }
         match sys::reuseport_listener(addr) {
             Ok(l) => Some(l),

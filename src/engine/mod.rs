@@ -19,6 +19,7 @@
 pub mod control;
 #[cfg(target_os = "linux")]
 pub mod epoll;
+pub mod faults;
 mod listen;
 pub mod messages;
 mod promote;

@@ -53,6 +53,8 @@ pub struct WorkerCounters {
     pub bytes_out: Counter,
     /// Connections promoted to a dispatch actor.
     pub promoted: Counter,
+    /// Times the worker was rebuilt after a crash.
+    pub restarts: Counter,
     /// Requests per latency bucket (see [`LATENCY_BOUNDS`]); written only
     /// through [`Tally::answered`](super::Tally::answered).
     pub latency: [Counter; LATENCY_BUCKETS],

@@ -88,6 +88,8 @@ pub struct Snapshot {
     pub engine: &'static str,
     /// Number of workers.
     pub workers: usize,
+    /// Times a worker was rebuilt after a crash, all workers together.
+    pub worker_restarts: u64,
     /// Requests per latency bucket, every driver's: they sum to
     /// `requests_total`.
     pub latency_buckets: Vec<u64>,
@@ -125,6 +127,7 @@ impl Snapshot {
             async_promoted_conns: promoted,
             engine: src.engine.as_str(),
             workers: src.workers.len(),
+            worker_restarts: sum(|w| w.restarts.get()),
             latency_buckets: buckets,
             latency_bounds_secs: bounds,
             cpu_utilization: cpu,

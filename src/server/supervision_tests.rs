@@ -92,6 +92,10 @@ fn crashed_workers_are_rebuilt(engine: EngineChoice) {
     );
     let snap = handle.snapshot().expect("snapshot");
     assert!(snap.requests_total >= 17, "{snap:?}");
+    assert_eq!(
+        snap.worker_restarts, 4,
+        "two crashes of two workers counted"
+    );
     handle.shutdown(Duration::from_secs(1)).expect("shut down");
 }
 

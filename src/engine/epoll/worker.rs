@@ -133,12 +133,19 @@ impl Actor for Worker {
 
 /// A worker dropped without `stopping` — it panicked, and the actor kernel
 /// discards a panicked instance — still closes and counts its connections,
-/// so `closes` and `active_conns` stay true. (After `stopping` there is
-/// nothing left to close.)
+/// so `closes` and `active_conns` stay true, and leaves its listening socket
+/// to the rebuilt instance. (After `stopping` there is nothing left.)
 impl Drop for Worker {
     fn drop(&mut self) {
         for key in keys_where(&self.conns, |_| true) {
             self.close(key);
+        }
+        // The socket outlives this instance (the record keeps a second
+        // descriptor for the rebuilt one): its registration must not.
+        if let Some(l) = self.listener.take() {
+            if let Err(e) = self.poller.delete(&l) {
+                tracing::debug!(error = %e, "deregistering the listener failed");
+            }
         }
     }
 }
@@ -162,7 +169,10 @@ impl Worker {
     pub(super) fn new(parts: &WorkerParts, listener: Option<TcpListener>) -> Self {
         let poller = parts.poller.clone();
         let listener = listener.and_then(|l| match poller.add(&l, LISTENER, false) {
-            Ok(()) => Some(l),
+            Ok(()) => {
+                parts.told.keep_listener(&l);
+                Some(l)
+            }
             Err(e) => {
                 tracing::error!(worker = parts.id, error = %e, "cannot register the listener; not accepting");
                 parts.counters.errors.add(1);
@@ -229,6 +239,9 @@ impl Worker {
         if now >= self.next_tick {
             self.next_tick = now + TICK;
             self.on_tick(now);
+        }
+        if crate::engine::faults::crash_asked() {
+            panic!("worker {}: crash asked for by a fault route", self.id);
         }
         match self.draining_until {
             Some(d) if now >= d || self.conns.is_empty() => Turn::Stop,
@@ -426,6 +439,7 @@ impl Accepting for Worker {
         let Some(listener) = self.listener.take() else {
             return;
         };
+        self.told.forget_listener();
         let now = Instant::now();
         while let Ok((stream, remote)) = listener.accept() {
             self.adopt(stream, remote, now);
@@ -438,6 +452,7 @@ impl Accepting for Worker {
     fn open_listener(&mut self) -> io::Result<()> {
         let l = sys::reuseport_listener(self.addr)?;
         self.poller.add(&l, LISTENER, false)?;
+        self.told.keep_listener(&l);
         self.listener = Some(l);
         self.accept_all(Instant::now());
         Ok(())

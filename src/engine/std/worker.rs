@@ -18,7 +18,7 @@ use super::conn::{serve_conn, ConnEnv};
 use crate::config::{EngineKind, Resolved};
 use crate::conn::h2::H2Env;
 use crate::engine::control::{obey, Accepting, Record};
-use crate::engine::{sys, Control};
+use crate::engine::{faults, sys, Control};
 use crate::metrics::WorkerCounters;
 use crate::proto::h1::DateCache;
 use crate::router::SharedTable;
@@ -156,6 +156,9 @@ impl Running {
         counters: Arc<WorkerCounters>,
         lasting: Lasting,
     ) -> Self {
+        if let Some(l) = &listener {
+            lasting.told.keep_listener(l);
+        }
         let listener = listener.and_then(|l| match TcpListener::from_std(l) {
             Ok(l) => Some(l),
             Err(e) => {
@@ -198,6 +201,9 @@ impl Running {
                     let msg = msg.unwrap_or(Control::Shutdown { deadline: Instant::now() });
                     let told = self.lasting.told.clone();
                     obey(&mut self, &told, msg);
+                }
+                () = faults::crash_wanted() => {
+                    panic!("worker {}: crash asked for by a fault route", self.id);
                 }
                 _ = live.1.notified(), if self.draining.is_some() => {}
                 _ = sleep_until(drained), if self.draining.is_some() => {}
@@ -252,6 +258,7 @@ impl Accepting for Running {
         let Some(l) = self.listener.take() else {
             return;
         };
+        self.lasting.told.forget_listener();
         let l = match l.into_std() {
             Ok(l) => l,
             Err(e) => {
@@ -271,8 +278,9 @@ impl Accepting for Running {
     }
 
     fn open_listener(&mut self) -> io::Result<()> {
-        let l = sys::reuseport_listener(self.addr).and_then(TcpListener::from_std)?;
-        self.listener = Some(l);
+        let l = sys::reuseport_listener(self.addr)?;
+        self.lasting.told.keep_listener(&l);
+        self.listener = Some(TcpListener::from_std(l)?);
         Ok(())
     }
 
