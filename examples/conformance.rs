@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use switchyard::actors::Addr;
+use switchyard::handler::sse::Event;
 use switchyard::handler::After;
 use switchyard::server::{MetricsMsg, ServerMsg};
 use switchyard::{
@@ -170,6 +171,7 @@ fn routes() -> Router {
     r.get("/async/sleep", sleep).asynchronous();
     r.get_future("/async/future", awaited);
     r.get_future("/async/stream", live_stream);
+    r.get_future("/sse", events);
     {
         let mut api = r.group("/api");
         api.asynchronous();
@@ -270,6 +272,35 @@ async fn live_stream(req: Request) -> Result<Response, HttpError> {
                 tokio::time::sleep(delay).await;
             }
             if body.send_async(format!("chunk {i}\n")).await.is_err() {
+                break; // the client went away
+            }
+        }
+    });
+    Ok(resp)
+}
+
+/// `GET /sse?n=K&delay_ms=M`: K server-sent events `id: I` / `data: event
+/// I`, M ms apart; a `Last-Event-ID: J` resumes at J+1.
+async fn events(req: Request) -> Result<Response, HttpError> {
+    let n: u32 = req.query("n").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let delay = Duration::from_millis(millis(req.query("delay_ms"))?);
+    let first = match req.header("last-event-id") {
+        Some(id) => id
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| HttpError::bad_request("Last-Event-ID must be a number"))?
+            .saturating_add(1),
+        None => 0,
+    };
+    let mut resp = Response::new();
+    let stream = resp.sse();
+    actix_rt::spawn(async move {
+        for i in first..n {
+            if i > first {
+                tokio::time::sleep(delay).await;
+            }
+            let event = Event::data(format!("event {i}")).id(i.to_string());
+            if stream.send_async(&event).await.is_err() {
                 break; // the client went away
             }
         }

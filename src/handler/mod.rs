@@ -8,6 +8,7 @@ mod error;
 mod middleware;
 mod request;
 mod response;
+pub mod sse;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -151,6 +151,13 @@ impl BodySender {
         }
         self.0.send_async(piece).await.map_err(|_| BodyClosed)
     }
+
+    /// Whether the connection is gone (the client left, or the response was
+    /// dropped): no later send can succeed, so a producer can stop early,
+    /// without waiting for its next piece to fail.
+    pub fn is_closed(&self) -> bool {
+        self.0.is_disconnected()
+    }
 }
 
 /// A response under construction.
