@@ -107,6 +107,13 @@ fn main() {
         }
     };
     let _ = SERVER.set((handle.server().clone(), handle.metrics().clone()));
+    if let Err(e) = handle.register(RouteSpec::prometheus(
+        "/metrics/prometheus",
+        handle.metrics(),
+    )) {
+        eprintln!("conformance: cannot mount /metrics/prometheus: {e}");
+        std::process::exit(2);
+    }
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "listening on {}", handle.local_addr());
     let _ = out.flush();

@@ -95,6 +95,8 @@ pub struct Snapshot {
     pub latency_buckets: Vec<u64>,
     /// Upper bound in seconds of every bucket but the last, which is unbounded.
     pub latency_bounds_secs: Vec<f64>,
+    /// Sum of every answered request's latency, in seconds.
+    pub latency_sum_secs: f64,
     /// Machine CPU utilisation since the previous snapshot, when known.
     pub cpu_utilization: Option<f64>,
 }
@@ -130,6 +132,8 @@ impl Snapshot {
             worker_restarts: sum(|w| w.restarts.get()),
             latency_buckets: buckets,
             latency_bounds_secs: bounds,
+            latency_sum_secs: (sum(|w| w.latency_ns.get()) + d.latency_ns.load(Relaxed)) as f64
+                / 1e9,
             cpu_utilization: cpu,
         }
     }

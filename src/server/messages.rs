@@ -4,10 +4,12 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use switchyard_actors::Reply;
+use switchyard_actors::{Addr, Reply};
 
+use super::MetricsActor;
 use crate::config::EngineKind;
-use crate::handler::Handler;
+use crate::handler::{Handler, HttpError};
+use crate::metrics::prometheus::Format;
 use crate::metrics::Snapshot;
 use crate::router::{Dispatch, RouteError};
 
@@ -54,6 +56,59 @@ pub struct RouteSpec {
     /// Explicit dispatch; `None` takes the server default.
     pub dispatch: Option<Dispatch>,
 }
+
+impl RouteSpec {
+    /// `GET path` serving every counter in the Prometheus text format (or
+    /// OpenMetrics when the scraper's `Accept` asks for it), read from
+    /// `metrics` on each scrape. Mounted in one line once the server runs:
+    ///
+    /// ```
+    /// use switchyard::{Config, RouteSpec, Server};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let handle = Server::new(Config { addr: "127.0.0.1:0".into(), ..Config::default() })
+    ///     .get("/hello", |ctx| { ctx.text("hi"); Ok(()) })
+    ///     .start()?;
+    /// handle.register(RouteSpec::prometheus("/metrics/prometheus", handle.metrics()))?;
+    /// # let text = get(handle.local_addr(), "/metrics/prometheus")?;
+    /// # assert!(text.contains("content-type: text/plain; version=0.0.4"), "{text}");
+    /// # assert!(text.contains("# TYPE switchyard_requests_total counter"), "{text}");
+    /// # handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok(())
+    /// # }
+    /// # fn get(addr: std::net::SocketAddr, target: &str) -> std::io::Result<String> {
+    /// #     use std::io::{Read, Write};
+    /// #     let mut conn = std::net::TcpStream::connect(addr)?;
+    /// #     write!(conn, "GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
+    pub fn prometheus(path: &str, metrics: &Addr<MetricsActor>) -> Self {
+        let metrics = metrics.clone();
+        RouteSpec {
+            method: "GET".into(),
+            path: path.into(),
+            handler: Handler::plain(move |ctx| {
+                let format = Format::negotiate(ctx.header("accept"));
+                let text = metrics
+                    .ask_blocking(
+                        |reply| MetricsMsg::Prometheus { format, reply },
+                        METRICS_ASK,
+                    )
+                    .map_err(|_| HttpError::new(503, "metrics unavailable"))?;
+                ctx.response().bytes(format.content_type(), text.as_bytes());
+                Ok(())
+            }),
+            // Answered on the worker: the metrics actor replies in microseconds.
+            dispatch: Some(Dispatch::Inline),
+        }
+    }
+}
+
+/// How long a scrape waits for the metrics actor.
+const METRICS_ASK: Duration = Duration::from_secs(5);
 
 /// What the engine is and where it listens
 /// ([`ServerHandle::info`](super::ServerHandle::info) has an example).
@@ -109,5 +164,12 @@ pub enum MetricsMsg {
     Snapshot {
         /// The answer.
         reply: Reply<Snapshot>,
+    },
+    /// Asks for every counter in a Prometheus exposition format.
+    Prometheus {
+        /// Which format.
+        format: crate::metrics::prometheus::Format,
+        /// The text.
+        reply: Reply<String>,
     },
 }
