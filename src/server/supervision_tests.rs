@@ -124,3 +124,67 @@ fn std_connections_outlive_their_workers_crash() {
     assert!(hello_on(&mut conn), "the open connection is still served");
     handle.shutdown(Duration::from_secs(1)).expect("shut down");
 }
+
+/// A worker that keeps crashing past its restart policy (five restarts a
+/// minute) stops the server with a clear error, instead of a server that
+/// limps on with a worker missing.
+fn a_crash_loop_stops_the_server_with_its_reason(engine: EngineChoice) {
+    let handle = start(engine);
+    let addr = handle.local_addr();
+    for _ in 0..6 {
+        crash(&handle);
+    }
+    assert!(
+        eventually(|| handle.failure().is_some()),
+        "the supervisor gave up"
+    );
+    let reason = handle.failure().expect("a reason");
+    assert!(
+        reason.contains("-worker-") && reason.contains("crashed too often"),
+        "{reason}"
+    );
+    assert!(
+        eventually(|| TcpStream::connect(addr).is_err()),
+        "the server stopped listening"
+    );
+    assert_eq!(handle.failures().try_recv().ok(), Some(reason));
+    handle
+        .shutdown(Duration::from_secs(1))
+        .expect("shutdown returns");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_epoll_crash_loop_stops_the_server() {
+    a_crash_loop_stops_the_server_with_its_reason(EngineChoice::Epoll);
+}
+
+#[test]
+fn a_std_crash_loop_stops_the_server() {
+    a_crash_loop_stops_the_server_with_its_reason(EngineChoice::Std);
+}
+
+/// The supervisor's tick has the metrics actor sample the counters: the
+/// snapshot carries rates over the last second.
+#[test]
+fn snapshots_carry_rates_from_the_tick() {
+    let handle = start(EngineChoice::Std);
+    let addr = handle.local_addr();
+    let until = Instant::now() + Duration::from_millis(2500);
+    let mut served = 0;
+    while Instant::now() < until {
+        served += u32::from(hello(addr));
+    }
+    let rates = handle
+        .snapshot()
+        .expect("snapshot")
+        .rates
+        .expect("rates after two ticks");
+    assert!(served > 0);
+    assert!(rates.requests_per_sec > 0.0, "{rates:?}");
+    assert!(rates.accepts_per_sec > 0.0, "{rates:?}");
+    assert!(rates.bytes_in_per_request > 0.0, "{rates:?}");
+    assert_eq!(rates.conns_per_worker.len(), 2);
+    assert!((0.5..2.0).contains(&rates.period_secs), "{rates:?}");
+    handle.shutdown(Duration::from_secs(1)).expect("shut down");
+}
