@@ -27,6 +27,28 @@ pub enum BodyMode {
     Live,
 }
 
+/// The runtime that polls streamed bodies whose handler runs on no runtime
+/// (a plain handler on an event-loop worker): one thread, started on first
+/// use.
+fn pump_runtime() -> &'static tokio::runtime::Handle {
+    static PUMP: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
+    PUMP.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("switchyard-stream-pump".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()
+                    .expect("a current-thread runtime builds");
+                let _ = tx.send(rt.handle().clone());
+                rt.block_on(std::future::pending::<()>());
+            })
+            .expect("the stream pump thread starts");
+        rx.recv().expect("the stream pump runtime")
+    })
+}
+
 /// How many pieces of a live body may wait for the connection before
 /// [`BodySender::send`] waits too.
 const LIVE_QUEUE: usize = 16;
@@ -595,6 +617,61 @@ impl Response {
         self.live = Some(rx);
         self.written = true;
         BodySender(tx)
+    }
+
+    /// A live body read from `stream`: each piece it yields leaves as soon
+    /// as the connection takes it (the stream is not polled again until
+    /// then, so a slow client holds the producer back instead of making the
+    /// server buffer), and the body ends with the stream. A client that
+    /// leaves drops the stream. Works from future handlers and plain ones
+    /// alike: the stream is polled on the handler's runtime when there is
+    /// one, else on a shared thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Poll};
+    /// use switchyard::{Request, Response};
+    ///
+    /// /// Yields "0\n" to "4\n".
+    /// struct Count(u32);
+    ///
+    /// impl futures_core::Stream for Count {
+    ///     type Item = String;
+    ///     fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<String>> {
+    ///         self.0 += 1;
+    ///         Poll::Ready((self.0 <= 5).then(|| format!("{}\n", self.0 - 1)))
+    ///     }
+    /// }
+    ///
+    /// async fn numbers(_req: Request) -> Result<Response, switchyard::HttpError> {
+    ///     let mut resp = Response::new();
+    ///     resp.stream_from("text/plain", Count(0));
+    ///     Ok(resp)
+    /// }
+    /// # let _ = numbers;
+    /// ```
+    pub fn stream_from<S>(&mut self, content_type: &str, stream: S) -> &mut Self
+    where
+        S: futures_core::Stream + Send + 'static,
+        S::Item: Into<bytes::Bytes> + Send,
+    {
+        let body = self.live(content_type);
+        let pump = async move {
+            let mut stream = std::pin::pin!(stream);
+            while let Some(piece) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+                let piece: bytes::Bytes = piece.into();
+                if body.send_async(piece).await.is_err() {
+                    break; // the client went away
+                }
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(pump)),
+            Err(_) => drop(pump_runtime().spawn(pump)),
+        }
+        self
     }
 
     /// Takes the receiving end of a live body (the connection sends it).
