@@ -6,6 +6,7 @@ mod access_log;
 mod chain;
 mod ctx;
 mod error;
+mod extract;
 mod middleware;
 mod request;
 mod response;
