@@ -99,14 +99,17 @@ impl ServerActor {
                         resolved.engine,
                         counters.clone(),
                     );
-                    let engine =
-                        match crate::engine::start(&resolved, table.clone(), dispatch.promoter()) {
-                            Ok(engine) => engine,
-                            Err(e) => {
-                                dispatch.stop(std::time::Instant::now() + Duration::from_secs(1));
-                                return Err(e);
-                            }
-                        };
+                    let handoff = crate::engine::Handoff {
+                        promoter: dispatch.promoter(),
+                        streams: dispatch.stream_runner(resolved.h2),
+                    };
+                    let engine = match crate::engine::start(&resolved, table.clone(), handoff) {
+                        Ok(engine) => engine,
+                        Err(e) => {
+                            dispatch.stop(std::time::Instant::now() + Duration::from_secs(1));
+                            return Err(e);
+                        }
+                    };
                     let sources = Sources {
                         engine: engine.kind(),
                         workers: engine.counters(),

@@ -15,7 +15,7 @@ use switchyard_actors::{Addr, Drained, LoopMailbox, RestartPolicy, SpawnOptions}
 
 use super::control::Record;
 use super::sys::epoll::Poller;
-use super::{bind_all, sys, Control, Engine, Promoter};
+use super::{bind_all, sys, Control, Engine, Handoff};
 use crate::config::{EngineKind, Resolved};
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
@@ -44,7 +44,7 @@ pub struct EpollEngine {
 
 impl EpollEngine {
     /// Binds every worker's listener, then starts the workers.
-    pub fn start(cfg: &Resolved, table: Arc<SharedTable>, promoter: Promoter) -> io::Result<Self> {
+    pub fn start(cfg: &Resolved, table: Arc<SharedTable>, handoff: Handoff) -> io::Result<Self> {
         let (addr, listeners) = bind_all(cfg.addr, cfg.workers)?;
         let mut workers = Vec::with_capacity(cfg.workers);
         for (id, listener) in listeners.into_iter().enumerate() {
@@ -54,8 +54,11 @@ impl EpollEngine {
                 poller: Arc::new(Poller::new()?),
                 table: table.clone(),
                 cfg: cfg.conn,
+                protocol: cfg.protocol,
+                h2: cfg.h2,
                 counters: Arc::new(WorkerCounters::default()),
-                promoter: promoter.clone(),
+                promoter: handoff.promoter.clone(),
+                streams: handoff.streams.clone(),
                 told: Record::default(),
             };
             let counters = parts.counters.clone();
