@@ -33,4 +33,4 @@ pub use settings::ConnConfig;
 pub(crate) use task::{read_arrived, serve_h1, Served, Serving};
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

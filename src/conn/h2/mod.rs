@@ -11,6 +11,8 @@
 
 mod io;
 mod job;
+#[cfg(test)]
+mod loop_tests;
 mod memio;
 mod ready;
 mod session;

@@ -543,15 +543,17 @@ impl Serve<'_, '_, '_> {
             }
         }
         let (head, recv) = req.into_parts();
+        if recv.is_end_stream() {
+            // Routed once: an async route stops before anything of it runs.
+            return self.answer(head, Bytes::new(), respond);
+        }
+        // A body is read where the handler runs: decided on the head (a
+        // pure-sync table pays no lookup for this).
         let table = self.io.env.table;
-        // A pure-sync table pays no lookup for this.
         if table.has_async_routes() && table.route_async(head.method.as_str(), head.uri.path()) {
             let req = http::Request::from_parts(head, recv);
             self.hand_off(Incoming::Open(req), respond);
             return false;
-        }
-        if recv.is_end_stream() {
-            return self.answer(head, Bytes::new(), respond);
         }
         let declared = head
             .headers
