@@ -25,6 +25,11 @@ pub struct Wakeups {
     /// connection's waker pushes itself at most once until the connection
     /// is polled again (its `queued` flag).
     queue: Mutex<Vec<(usize, u64)>>,
+    /// Whether `queue` holds anything: written under its lock, read without
+    /// it, so a worker with no h2 connection woken takes no lock per turn. A
+    /// push that a look misses is followed by a rouse (off the loop) or
+    /// happened on the loop itself, so the worker looks again.
+    pending: AtomicBool,
     /// Rouses the worker when a wake comes from another thread.
     rouse: Rouse,
 }
@@ -34,6 +39,7 @@ impl Wakeups {
     pub fn new(rouse: Rouse) -> Arc<Self> {
         Arc::new(Wakeups {
             queue: Mutex::new(Vec::new()),
+            pending: AtomicBool::new(false),
             rouse,
         })
     }
@@ -48,16 +54,18 @@ impl Wakeups {
     /// Moves the woken connections into `into` (which is cleared first).
     pub fn take(&self, into: &mut Vec<(usize, u64)>) {
         into.clear();
+        // Acquire: pairs with the Release store of a push.
+        if !self.pending.load(Ordering::Acquire) {
+            return;
+        }
         let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        self.pending.store(false, Ordering::Relaxed);
         std::mem::swap(&mut *q, into);
     }
 
     /// Whether connections were woken since the last [`Wakeups::take`].
     pub fn is_empty(&self) -> bool {
-        self.queue
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_empty()
+        !self.pending.load(Ordering::Acquire)
     }
 
     /// Whether the current thread drains this queue.
@@ -114,11 +122,11 @@ impl Wake for ConnWake {
         if self.queued.swap(true, Ordering::AcqRel) {
             return;
         }
-        self.wakeups
-            .queue
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((self.key, self.gen));
+        {
+            let mut q = self.wakeups.queue.lock().unwrap_or_else(|p| p.into_inner());
+            q.push((self.key, self.gen));
+            self.wakeups.pending.store(true, Ordering::Release);
+        }
         if !self.wakeups.is_drained_here() {
             (self.wakeups.rouse)();
         }
