@@ -298,6 +298,9 @@ impl Worker {
     /// Serves the connections woken since the last look (a few rounds:
     /// serving may wake more).
     fn serve_woken(&mut self, table: &RouteTable, now: Instant) {
+        if self.wakeups.is_empty() {
+            return;
+        }
         for _ in 0..WAKE_ROUNDS {
             let mut woken = std::mem::take(&mut self.woken);
             self.wakeups.take(&mut woken);
