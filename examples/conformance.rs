@@ -28,9 +28,7 @@ struct Flags {
     /// io-uring, epoll, adaptive or std.
     #[arg(long, default_value = "adaptive")]
     engine: EngineChoice,
-    /// auto, http1 or h2c. The std engine serves all three; on epoll (and
-    /// adaptive) `auto` serves HTTP/1.1 only and `h2c` is refused at start,
-    /// native h2c is not built yet.
+    /// auto, http1 or h2c (every engine serves all three).
     #[arg(long, default_value = "auto")]
     protocol: Protocol,
     /// Event-loop workers (default: number of CPUs).

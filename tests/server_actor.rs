@@ -132,7 +132,15 @@ fn info_registration_metrics(engine: EngineChoice) {
         assert_eq!(get(handle.local_addr(), "/late").unwrap(), "late");
     }
 
-    let snap = handle.snapshot().expect("snapshot");
+    // A worker counts an event's requests once the event is served, just
+    // after its response was written: a snapshot taken the instant the
+    // client read the last one may not have it yet.
+    let until = std::time::Instant::now() + Duration::from_secs(5);
+    let mut snap = handle.snapshot().expect("snapshot");
+    while snap.requests_total < 9 && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+        snap = handle.snapshot().expect("snapshot");
+    }
     assert_eq!(snap.engine, kind.as_str());
     assert!(snap.requests_total >= 9, "{snap:?}");
     assert_eq!(snap.async_routes, 0);

@@ -1,4 +1,4 @@
-//! h2c over real sockets against the conformance app on the std engine:
+//! h2c over real sockets against the conformance app, one body per engine:
 //! every contract route, per-stream dispatch, flow control, the upgrade from
 //! HTTP/1.1, abuse (rapid reset, oversized header lists), a preface split
 //! over many writes, and graceful shutdown with a stream in flight.
@@ -18,9 +18,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// The client preface.
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-#[tokio::test]
-async fn every_contract_route_answers_over_h2c() {
-    let app = App::std(&[]);
+async fn every_contract_route_answers_over_h2c(engine: &str) {
+    let app = App::on(engine, &[]);
     let mut c = h2_client(app.addr).await;
     let cases: &[(&str, &str, u16, &str, &str)] = &[
         ("GET", "/hello", 200, "inline", "Hello, World!"),
@@ -54,7 +53,7 @@ async fn every_contract_route_answers_over_h2c() {
     for &(method, path, status, dispatch, body) in cases {
         let a = fetch(&mut c, method, path, None).await.expect(path);
         assert_eq!(a.head.status.as_u16(), status, "{path}");
-        assert_eq!(a.header("x-engine"), "std", "{path}");
+        assert_eq!(a.header("x-engine"), engine, "{path}");
         if !dispatch.is_empty() {
             assert_eq!(a.header("x-dispatch"), dispatch, "{path}");
         }
@@ -94,13 +93,12 @@ async fn every_contract_route_answers_over_h2c() {
     assert_eq!(dynamic.header("x-dispatch"), "async");
     let metrics = fetch(&mut c, "GET", "/metrics", None).await.unwrap();
     let json: serde_json::Value = serde_json::from_slice(&metrics.body).unwrap();
-    assert_eq!(json["engine"], "std");
+    assert_eq!(json["engine"], engine);
     assert!(json["requests_total"].as_u64().unwrap() > 10);
 }
 
-#[tokio::test]
-async fn hundred_concurrent_streams_report_their_own_dispatch() {
-    let app = App::std(&[]);
+async fn hundred_concurrent_streams_report_their_own_dispatch(engine: &str) {
+    let app = App::on(engine, &[]);
     let c = h2_client(app.addr).await;
     let paths = [
         "/hello",
@@ -129,9 +127,8 @@ async fn hundred_concurrent_streams_report_their_own_dispatch() {
     }
 }
 
-#[tokio::test]
-async fn a_one_mebibyte_post_is_echoed_exactly() {
-    let app = App::std(&[]);
+async fn a_one_mebibyte_post_is_echoed_exactly(engine: &str) {
+    let app = App::on(engine, &[]);
     let mut c = h2_client(app.addr).await;
     let body: Vec<u8> = (0..1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     let a = fetch(&mut c, "POST", "/echo", Some(Bytes::from(body.clone())))
@@ -209,9 +206,8 @@ async fn upgrade(app: &App, method: &str, path: &str, body: &str) -> (u8, Vec<u8
     }
 }
 
-#[tokio::test]
-async fn upgrade_h2c_answers_the_original_request_on_stream_one() {
-    let app = App::std(&[]);
+async fn upgrade_h2c_answers_the_original_request_on_stream_one(engine: &str) {
+    let app = App::on(engine, &[]);
     // 0x88 is HPACK's indexed `:status: 200`.
     let ok = |body: &[u8]| (0x88, body.to_vec());
     assert_eq!(
@@ -228,9 +224,8 @@ async fn upgrade_h2c_answers_the_original_request_on_stream_one() {
     );
 }
 
-#[tokio::test]
-async fn upgrade_is_ignored_on_http1_only() {
-    let app = App::std(&["--protocol", "http1"]);
+async fn upgrade_is_ignored_on_http1_only(engine: &str) {
+    let app = App::on(engine, &["--protocol", "http1"]);
     let mut s = std::net::TcpStream::connect(app.addr).unwrap();
     s.write_all(
         b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings, close\r\n\
@@ -243,9 +238,8 @@ async fn upgrade_is_ignored_on_http1_only() {
     assert!(out.ends_with("Hello, World!"), "{out}");
 }
 
-#[tokio::test]
-async fn h2c_only_requires_the_preface() {
-    let app = App::std(&["--protocol", "h2c"]);
+async fn h2c_only_requires_the_preface(engine: &str) {
+    let app = App::on(engine, &["--protocol", "h2c"]);
     let mut s = std::net::TcpStream::connect(app.addr).unwrap();
     s.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
@@ -257,9 +251,8 @@ async fn h2c_only_requires_the_preface() {
     assert_eq!(&a.body[..], b"Hello, World!");
 }
 
-#[tokio::test]
-async fn rapid_resets_do_not_bring_the_server_down() {
-    let app = App::std(&[]);
+async fn rapid_resets_do_not_bring_the_server_down(engine: &str) {
+    let app = App::on(engine, &[]);
     let c = h2_client(app.addr).await;
     for _ in 0..1000 {
         let Ok(mut ready) = c.clone().ready().await else {
@@ -278,9 +271,8 @@ async fn rapid_resets_do_not_bring_the_server_down() {
     assert_eq!(&a.body[..], b"Hello, World!");
 }
 
-#[tokio::test]
-async fn an_oversized_header_list_is_refused_and_the_server_lives() {
-    let app = App::std(&[]);
+async fn an_oversized_header_list_is_refused_and_the_server_lives(engine: &str) {
+    let app = App::on(engine, &[]);
     let mut c = h2_client(app.addr).await;
     let req = http::Request::get("http://localhost/hello")
         .header("x-big", "a".repeat(100 * 1024))
@@ -307,9 +299,8 @@ async fn an_oversized_header_list_is_refused_and_the_server_lives() {
     let _ = fetch(&mut c, "GET", "/hello", None).await;
 }
 
-#[tokio::test]
-async fn a_preface_split_one_byte_per_write_is_detected() {
-    let app = App::std(&[]);
+async fn a_preface_split_one_byte_per_write_is_detected(engine: &str) {
+    let app = App::on(engine, &[]);
     let mut tcp = std::net::TcpStream::connect(app.addr).unwrap();
     tcp.set_nodelay(true).unwrap();
     for b in PREFACE {
@@ -387,9 +378,8 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for SkipPreface<T> 
     }
 }
 
-#[tokio::test]
-async fn sigterm_lets_an_in_flight_stream_finish_then_exits_zero() {
-    let mut app = App::std(&[]);
+async fn sigterm_lets_an_in_flight_stream_finish_then_exits_zero(engine: &str) {
+    let mut app = App::on(engine, &[]);
     let mut c = h2_client(app.addr).await;
     let inflight = {
         let mut c = c.clone();
@@ -418,9 +408,8 @@ async fn sigterm_lets_an_in_flight_stream_finish_then_exits_zero() {
     assert!(status.success(), "exit status {status:?}");
 }
 
-#[tokio::test]
-async fn an_idle_h2_connection_is_closed_after_the_idle_timeout() {
-    let app = App::std(&["--idle-timeout-ms", "200"]);
+async fn an_idle_h2_connection_is_closed_after_the_idle_timeout(engine: &str) {
+    let app = App::on(engine, &["--idle-timeout-ms", "200"]);
     let tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
     let (mut client, conn) = h2::client::handshake(tcp).await.unwrap();
     let driver = tokio::spawn(conn);
@@ -436,9 +425,8 @@ async fn an_idle_h2_connection_is_closed_after_the_idle_timeout() {
     assert!(ended.is_ok(), "the idle connection was not closed");
 }
 
-#[tokio::test]
-async fn a_stalled_request_body_loses_its_stream() {
-    let app = App::std(&["--idle-timeout-ms", "200"]);
+async fn a_stalled_request_body_loses_its_stream(engine: &str) {
+    let app = App::on(engine, &["--idle-timeout-ms", "200"]);
     let client = h2_client(app.addr).await;
     let mut ready = client.ready().await.unwrap();
     let req = http::Request::post("http://localhost/echo")
@@ -452,26 +440,11 @@ async fn a_stalled_request_body_loses_its_stream() {
     assert_eq!(err.reason(), Some(h2::Reason::CANCEL), "{err}");
 }
 
-#[test]
-fn h2c_on_epoll_is_a_clear_startup_error() {
-    let (status, stderr) = App::refuses(&[
-        "--addr",
-        "127.0.0.1:0",
-        "--engine",
-        "epoll",
-        "--protocol",
-        "h2c",
-    ]);
-    assert!(!status.success());
-    assert!(stderr.contains("h2c"), "{stderr}");
-    assert!(stderr.contains("std"), "{stderr}");
-}
-
 /// One round of issue 17 over h2c: SIGTERM while a sync handler blocks its
 /// arbiter and two h2c connections (a future handler, a blocking-pool
 /// handler) have sent their requests.
-async fn shutdown_round(n: usize) {
-    let mut app = App::std(&[]);
+async fn shutdown_round(engine: &str, n: usize) {
+    let mut app = App::on(engine, &[]);
     let mut sync = tokio::net::TcpStream::connect(app.addr).await.unwrap();
     sync.write_all(b"GET /sync/sleep?ms=800 HTTP/1.1\r\nHost: t\r\n\r\n")
         .await
@@ -515,9 +488,62 @@ async fn shutdown_round(n: usize) {
     assert!(status.success(), "round {n}: exit status {status:?}");
 }
 
-#[tokio::test]
-async fn in_flight_h2c_streams_finish_at_shutdown_every_time() {
+async fn in_flight_h2c_streams_finish_at_shutdown_every_time(engine: &str) {
     for n in 0..20 {
-        shutdown_round(n).await;
+        shutdown_round(engine, n).await;
+    }
+}
+
+for_each_engine! {
+    fn every_contract_route_answers_over_h2c(engine) {
+        h2c_support::block_on(super::every_contract_route_answers_over_h2c(engine));
+    }
+
+    fn hundred_concurrent_streams_report_their_own_dispatch(engine) {
+        h2c_support::block_on(super::hundred_concurrent_streams_report_their_own_dispatch(engine));
+    }
+
+    fn a_one_mebibyte_post_is_echoed_exactly(engine) {
+        h2c_support::block_on(super::a_one_mebibyte_post_is_echoed_exactly(engine));
+    }
+
+    fn upgrade_h2c_answers_the_original_request_on_stream_one(engine) {
+        h2c_support::block_on(super::upgrade_h2c_answers_the_original_request_on_stream_one(engine));
+    }
+
+    fn upgrade_is_ignored_on_http1_only(engine) {
+        h2c_support::block_on(super::upgrade_is_ignored_on_http1_only(engine));
+    }
+
+    fn h2c_only_requires_the_preface(engine) {
+        h2c_support::block_on(super::h2c_only_requires_the_preface(engine));
+    }
+
+    fn rapid_resets_do_not_bring_the_server_down(engine) {
+        h2c_support::block_on(super::rapid_resets_do_not_bring_the_server_down(engine));
+    }
+
+    fn an_oversized_header_list_is_refused_and_the_server_lives(engine) {
+        h2c_support::block_on(super::an_oversized_header_list_is_refused_and_the_server_lives(engine));
+    }
+
+    fn a_preface_split_one_byte_per_write_is_detected(engine) {
+        h2c_support::block_on(super::a_preface_split_one_byte_per_write_is_detected(engine));
+    }
+
+    fn sigterm_lets_an_in_flight_stream_finish_then_exits_zero(engine) {
+        h2c_support::block_on(super::sigterm_lets_an_in_flight_stream_finish_then_exits_zero(engine));
+    }
+
+    fn an_idle_h2_connection_is_closed_after_the_idle_timeout(engine) {
+        h2c_support::block_on(super::an_idle_h2_connection_is_closed_after_the_idle_timeout(engine));
+    }
+
+    fn a_stalled_request_body_loses_its_stream(engine) {
+        h2c_support::block_on(super::a_stalled_request_body_loses_its_stream(engine));
+    }
+
+    fn in_flight_h2c_streams_finish_at_shutdown_every_time(engine) {
+        h2c_support::block_on(super::in_flight_h2c_streams_finish_at_shutdown_every_time(engine));
     }
 }

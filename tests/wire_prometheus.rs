@@ -68,9 +68,16 @@ for_each_engine! {
         assert_eq!(app.get("/async/hello").status, 200);
         assert_eq!(app.get("/nope").status, 404);
         // Quiet now: the JSON snapshot does not count itself; the scrape
-        // counts the snapshot's request but not itself.
-        let json = app.metrics();
-        let resp = scrape(&app, None);
+        // counts the snapshot's request but not itself — once the worker
+        // counted it, which it does just after writing its response: ask
+        // again until the two agree.
+        let (json, resp) = (0..50)
+            .map(|_| (app.metrics(), scrape(&app, None)))
+            .find(|(json, resp)| {
+                total(resp.text(), "switchyard_requests_total") as u64
+                    == json["requests_total"].as_u64().unwrap_or(0) + 1
+            })
+            .expect("the scrape agrees with the snapshot");
         assert_eq!(resp.status, 200);
         assert_eq!(
             resp.header("content-type"),

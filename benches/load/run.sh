@@ -16,7 +16,8 @@
 #   LOAD_WAIT [120]            seconds to wait for the load to fall after building
 #   SERVER_CPU [0] CLIENT_CPU [1]    CPUs of the server and of the load generator
 #   WRITE_DOCS [1; QUICK 0]    rewrite the generated part of docs/benchmarks.md
-#   SCENARIOS [plaintext pipelined json h2c mixed idle]
+#   SCENARIOS [plaintext pipelined json h2c h2c-m100 mixed idle]
+#                              (h2c: h2load -c16 -m32; h2c-m100: h2load -c1 -m100)
 #   CARGO_TARGET_DIR           switchyard's target dir [ROOT/target]
 #   PEERS_TARGET_DIR           the peers' target dir [benches/load/peers/target]
 #   PEERS [1]                  0: do not build or run actix-web, hyper, may_minihttp
@@ -45,7 +46,7 @@ LOAD_MAX=${LOAD_MAX:-1.0}
 LOAD_WAIT=${LOAD_WAIT:-120}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
-SCENARIOS=${SCENARIOS:-plaintext pipelined json h2c mixed idle}
+SCENARIOS=${SCENARIOS:-plaintext pipelined json h2c h2c-m100 mixed idle}
 SY_TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 PEERS=${PEERS:-1}
 LIMITS=${LIMITS:-1}
@@ -176,6 +177,7 @@ wait_for_quiet() {
 port_of() {
   case $1 in
     switchyard) echo 18080 ;;
+    switchyard-std) echo 18086 ;;
     actix-web) echo 18081 ;;
     hyper) echo 18082 ;;
     may_minihttp) echo 18083 ;;
@@ -195,11 +197,9 @@ start_server() {
   local log=$WORK/$name.out
   local cmd
   case $name in
-    switchyard)
-      local engine=epoll
-      [[ $scenario == h2c ]] && engine=std
-      cmd=("$CONFORMANCE" --addr "127.0.0.1:$port" --engine "$engine" --workers 1)
-      ;;
+    switchyard) cmd=("$CONFORMANCE" --addr "127.0.0.1:$port" --engine epoll --workers 1) ;;
+    # The std engine's h2c (tokio + h2, a task per stream), for comparison.
+    switchyard-std) cmd=("$CONFORMANCE" --addr "127.0.0.1:$port" --engine std --workers 1) ;;
     actix-web) cmd=("$PEER_BIN/peer-actix" --addr "127.0.0.1:$port" --workers 1) ;;
     hyper) cmd=("$PEER_BIN/peer-hyper" --addr "127.0.0.1:$port" --workers 1) ;;
     may_minihttp) cmd=("$PEER_BIN/peer-may" --addr "127.0.0.1:$port" --workers 1) ;;
@@ -307,9 +307,13 @@ servers_for() {
   local peers=
   case $1 in
     plaintext | pipelined | json | idle) peers="actix-web hyper may_minihttp" ;;
-    h2c | mixed) peers="actix-web hyper" ;;
+    h2c | h2c-m100 | mixed) peers="actix-web hyper" ;;
   esac
   [[ $PEERS == 1 ]] || peers=
+  # The std engine's h2c, to compare with the epoll workers' own.
+  case $1 in
+    h2c | h2c-m100) peers="switchyard-std $peers" ;;
+  esac
   local limits=
   case $1 in
     plaintext | pipelined) [[ $LIMITS == 1 ]] && limits="limit-epoll limit-uring" ;;
@@ -345,10 +349,12 @@ measure() {
       t1=$(cpu_ticks "$SERVER_PID")
       read -r reqs rps p50 p99 errs < <(parse_wrk "$out")
       ;;
-    h2c)
-      on_client h2load -c16 -m32 -D "$WARMUP" "$base/hello" >/dev/null || true
+    h2c | h2c-m100)
+      local shape=(-c16 -m32)
+      [[ $scenario == h2c-m100 ]] && shape=(-c1 -m100)
+      on_client h2load "${shape[@]}" -D "$WARMUP" "$base/hello" >/dev/null || true
       t0=$(cpu_ticks "$SERVER_PID")
-      run taskset -c "$CLIENT_CPU" h2load -c16 -m32 -D "$DURATION" --log-file="$out.log" "$base/hello" >"$out" || true
+      run taskset -c "$CLIENT_CPU" h2load "${shape[@]}" -D "$DURATION" --log-file="$out.log" "$base/hello" >"$out" || true
       t1=$(cpu_ticks "$SERVER_PID")
       read -r reqs rps p50 p99 errs < <(parse_h2load "$out" "$out.log")
       ;;
@@ -421,7 +427,6 @@ run_scenario() {
       fi
       if ! start_server "$name" "$scenario"; then
         local why="n/a (server refused to start)"
-        [[ $name == switchyard && $scenario == h2c ]] && why="n/a (engine not built)"
         record "$scenario" "$name" "$round" 0 0 0 0 0 0 "$why"
         continue
       fi
@@ -471,7 +476,7 @@ throughput_table() {
         if (order[i] in na) continue
         m = median(rps[order[i]])
         med[order[i]] = m
-        if (k[2] != "switchyard" && k[2] !~ /^limit-/ && m > best[k[1]]) best[k[1]] = m
+        if (k[2] !~ /^switchyard/ && k[2] !~ /^limit-/ && m > best[k[1]]) best[k[1]] = m
       }
       for (i = 1; i <= n; i++) {
         key = order[i]
@@ -549,7 +554,9 @@ report() {
   echo "- 1-minute load average when measuring started: $LOAD_AT_START (limit $LOAD_MAX)"
   echo "- settings: DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS IDLE_CONNS=$IDLE_CONNS QUICK=$QUICK;" \
     "server on CPU $SERVER_CPU with one worker, load generator on CPU $CLIENT_CPU"
-  echo "- switchyard: conformance app, \`--engine epoll --workers 1\` (h2c: \`--engine std\`)"
+  echo "- switchyard: conformance app, \`--engine epoll --workers 1\` (h2c on the epoll workers" \
+    "themselves); switchyard-std: the same app on \`--engine std\` (h2c on tokio + h2, a task per" \
+    "stream), in the h2c scenarios only"
   echo "- req/s and latency are medians over the rounds; efficiency is requests answered per second of" \
     "server CPU (utime + stime from /proc/PID/stat over the measured window); \"vs best peer\" divides" \
     "a server's median req/s by the best non-switchyard server's in the same scenario. wrk reports" \

@@ -69,9 +69,7 @@ pub struct Config {
     pub listen_fd: Option<i32>,
     /// Which engine serves connections.
     pub engine: EngineChoice,
-    /// Which protocols a connection may speak. On the epoll engine `Auto`
-    /// serves HTTP/1.1 only and `H2c` is refused at start (native h2c is not
-    /// built yet); the std engine serves all three.
+    /// Which protocols a connection may speak (every engine serves all three).
     pub protocol: Protocol,
     /// Event-loop workers; 0 means one per CPU.
     pub workers: usize,
@@ -225,12 +223,6 @@ impl Config {
                 ))
             })?;
         let engine = self.engine.resolve().map_err(ConfigError)?;
-        if self.protocol == Protocol::H2c && engine != EngineKind::Std {
-            return Err(ConfigError(format!(
-                "protocol h2c is not available on engine {engine} yet (native h2c is not \
-                 built); use --engine std, or --protocol auto to serve HTTP/1.1"
-            )));
-        }
         self.h2.validate().map_err(ConfigError)?;
         if self.max_headers == 0 || self.max_headers > crate::proto::h1::MAX_HEADERS {
             return Err(ConfigError(format!(

@@ -4,12 +4,15 @@
 //! bodies, the promotion decision), turning one parsed request into an
 //! encoded response, and the two drivers that serve a session — `ready`
 //! (readiness events, the loop workers) and `task` (an async task: promoted
-//! connections and the std engine). `h2` drives h2c connections on an arbiter.
+//! connections and the std engine). `h2` drives h2c connections, on an arbiter
+//! or in a loop worker's turns; `looped` is what a loop worker's connection
+//! speaks (detection, HTTP/1.1, h2c) and its one readiness entry point.
 
 mod buffer;
 mod deadline;
 pub mod h2;
 mod io;
+mod looped;
 mod ready;
 mod respond;
 mod session;
@@ -19,6 +22,7 @@ mod task;
 pub use buffer::{BufPool, InBuf, OutBuf};
 pub use deadline::{Deadline, DeadlineKind, Progress};
 pub use io::{flush, read_once, Read, Socket, Traffic};
+pub use looped::{serve_loop, Detecting, LoopLend, LoopSession};
 pub use ready::{drive, Drive, Event, Io, Readiness};
 pub use respond::{
     answer, answer_future, finish, parts, respond, respond_future, Env, Mode, Needs, Responded,
@@ -29,4 +33,4 @@ pub use settings::ConnConfig;
 pub(crate) use task::{read_arrived, serve_h1, Served, Serving};
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -43,10 +43,10 @@ pub enum Drive {
 pub struct Readiness {
     /// Bytes may be waiting: no read has come back short or blocked since
     /// the last readable edge.
-    readable: bool,
+    pub(crate) readable: bool,
     /// The peer's half-close was reported: a short read no longer proves the
     /// socket drained (the FIN is read by one more call).
-    hup: bool,
+    pub(crate) hup: bool,
 }
 
 /// One readiness event for a socket.

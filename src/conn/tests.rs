@@ -18,24 +18,24 @@ use crate::router::{Dispatch, RouteTable, Router};
 /// A socket whose reads come from a script and whose writes land in a buffer
 /// that accepts at most `room` more bytes.
 #[derive(Default)]
-struct Duplex {
+pub(crate) struct Duplex {
     /// Each read returns the next item: bytes, or would-block when `None`;
     /// an empty script reads as would-block (an open, quiet peer).
-    reads: VecDeque<Option<Vec<u8>>>,
+    pub(crate) reads: VecDeque<Option<Vec<u8>>>,
     /// Set when the peer closed its side: reads return 0 once the script ends.
-    eof: bool,
+    pub(crate) eof: bool,
     /// Everything written.
-    written: Vec<u8>,
+    pub(crate) written: Vec<u8>,
     /// How many more bytes writes accept before would-block.
-    room: usize,
+    pub(crate) room: usize,
     /// Number of write calls that moved bytes.
-    writes: usize,
+    pub(crate) writes: usize,
     /// Whether the write side was shut.
-    shut: bool,
+    pub(crate) shut: bool,
 }
 
 impl Duplex {
-    fn new(chunks: &[&[u8]]) -> Self {
+    pub(crate) fn new(chunks: &[&[u8]]) -> Self {
         Duplex {
             reads: chunks.iter().map(|c| Some(c.to_vec())).collect(),
             room: usize::MAX,

@@ -1,11 +1,13 @@
-//! Async dispatch for HTTP/1.1: a pool of actix-rt arbiters, and one
-//! `DispatchActor` per promoted connection, which owns the connection from
-//! its promotion to its close.
+//! Async dispatch: a pool of actix-rt arbiters, one `DispatchActor` per
+//! promoted HTTP/1.1 connection (it owns the connection from its promotion
+//! to its close), and the async stream pool h2c streams of loop workers
+//! run on.
 
 mod actor;
 mod live;
 mod messages;
 mod serve;
+mod streams;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -18,6 +20,7 @@ use live::Live;
 pub use messages::DispatchMsg;
 
 use crate::config::EngineKind;
+use crate::conn::h2::StreamRunner;
 use crate::conn::ConnConfig;
 use crate::engine::{join_within, Promoter, Promotion};
 use crate::metrics::SharedCounters;
@@ -100,6 +103,13 @@ impl DispatchPool {
             // registration consumes when it ended first).
             shared.live.register(addr.id().id(), addr);
         })
+    }
+
+    /// The function loop engines call to run an h2c stream's async work:
+    /// it runs on the next arbiter.
+    pub fn stream_runner(&self, settings: crate::proto::h2::H2Settings) -> StreamRunner {
+        let handles = self.arbiters.iter().map(|a| a.handle()).collect();
+        streams::runner(handles, self.shared.clone(), settings)
     }
 
     /// Number of connections being served by dispatch actors.

@@ -10,7 +10,8 @@
 //!   the workers bind) and report the real address;
 //! - serve HTTP/1.1 through `conn` (no HTTP logic of its own), with the
 //!   connection deadlines and output cap of `ConnConfig`;
-//! - hand a connection whose request resolves async to the [`Promoter`], or
+//! - hand a connection whose request resolves async to the [`Promoter`], and
+//!   an h2c stream's async work to the [`StreamRunner`] (loop engines), or
 //!   run async routes off its workers itself (std);
 //! - obey [`Control`]: pause/resume accepting, shutdown with a grace period;
 //! - keep per-worker counters the metrics actor can read.
@@ -39,6 +40,7 @@ pub use promote::{Promoter, Promotion};
 use switchyard_actors::{ExitEvent, Recipient};
 
 use crate::config::{EngineKind, Resolved};
+use crate::conn::h2::StreamRunner;
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
 
@@ -96,22 +98,31 @@ pub(crate) fn tell_all<W, E: std::fmt::Display>(
 /// `<engine>-worker-<index>`.
 pub type Watcher = Recipient<ExitEvent>;
 
+/// Where a loop engine sends what its workers do not run themselves.
+#[derive(Clone)]
+pub struct Handoff {
+    /// HTTP/1.1 connections whose request resolved async.
+    pub promoter: Promoter,
+    /// h2c streams' async work.
+    pub streams: StreamRunner,
+}
+
 /// Starts the engine the configuration chose.
 pub fn start(
     cfg: &Resolved,
     table: Arc<SharedTable>,
-    promoter: Promoter,
+    handoff: Handoff,
     watcher: Watcher,
 ) -> io::Result<Box<dyn Engine>> {
     match cfg.engine {
         #[cfg(target_os = "linux")]
         EngineKind::Epoll => Ok(Box::new(epoll::EpollEngine::start(
-            cfg, table, promoter, watcher,
+            cfg, table, handoff, watcher,
         )?)),
         // The std engine serves async routes on its own arbiters: nothing is
-        // ever promoted.
+        // ever promoted nor handed off.
         EngineKind::Std => {
-            drop(promoter);
+            drop(handoff);
             Ok(Box::new(std_engine::StdEngine::start(cfg, table, watcher)?))
         }
         other => Err(io::Error::new(

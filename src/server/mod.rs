@@ -143,18 +143,18 @@ impl ServerActor {
                         // Only messages the wrapper just built come back.
                         _ => unreachable!("not an exit event"),
                     });
-                    let engine = match crate::engine::start(
-                        &resolved,
-                        table.clone(),
-                        dispatch.promoter(),
-                        watcher,
-                    ) {
-                        Ok(engine) => engine,
-                        Err(e) => {
-                            dispatch.stop(std::time::Instant::now() + Duration::from_secs(1));
-                            return Err(e);
-                        }
+                    let handoff = crate::engine::Handoff {
+                        promoter: dispatch.promoter(),
+                        streams: dispatch.stream_runner(resolved.h2),
                     };
+                    let engine =
+                        match crate::engine::start(&resolved, table.clone(), handoff, watcher) {
+                            Ok(engine) => engine,
+                            Err(e) => {
+                                dispatch.stop(std::time::Instant::now() + Duration::from_secs(1));
+                                return Err(e);
+                            }
+                        };
                     let sources = Sources {
                         engine: engine.kind(),
                         workers: engine.counters(),

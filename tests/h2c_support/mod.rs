@@ -22,7 +22,16 @@ pub struct App {
 impl App {
     /// Starts the app on the std engine with two workers and `extra` flags.
     pub fn std(extra: &[&str]) -> App {
-        let mut args = vec!["--addr", "127.0.0.1:0", "--engine", "std", "--workers", "2"];
+        App::on("std", extra)
+    }
+
+    /// Starts the app on `engine` with `extra` flags (two workers unless
+    /// they say `--workers`).
+    pub fn on(engine: &str, extra: &[&str]) -> App {
+        let mut args = vec!["--addr", "127.0.0.1:0", "--engine", engine];
+        if !extra.contains(&"--workers") {
+            args.extend_from_slice(&["--workers", "2"]);
+        }
         args.extend_from_slice(extra);
         App::start(&args)
     }

@@ -1,11 +1,23 @@
-//! Drives h2c connections on an arbiter with the `h2` crate: the handshake
-//! (prior knowledge, or after an `Upgrade: h2c` with the original request as
-//! stream 1), one local task per stream (dropped when the client resets
-//! it), the idle timeout the crate lacks, and graceful shutdown (GOAWAY,
-//! in-flight streams finish until the deadline).
+//! h2c connections with the `h2` crate, on two kinds of drivers. On an
+//! arbiter (the std engine): the handshake (prior knowledge, or after an
+//! `Upgrade: h2c` with the original request as stream 1), one local task
+//! per stream (dropped when the client resets it), the idle timeout the
+//! crate lacks, and graceful shutdown (GOAWAY, in-flight streams finish
+//! until the deadline). On a loop worker ([`H2Session`]): the same
+//! connection as a state machine over in-memory buffers, polled in the
+//! worker's turns and woken through its queue ([`Wakeups`]); a sync
+//! stream is answered in the turn, an async one runs as an [`H2Job`] on
+//! the pool with the same per-stream code as the arbiter's.
 
 mod io;
+mod job;
+#[cfg(test)]
+mod loop_tests;
+mod memio;
+mod ready;
+mod session;
 mod stream;
+mod wake;
 
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
@@ -20,6 +32,11 @@ use tokio::sync::{watch, Semaphore};
 use tokio::time::{sleep_until, timeout_at};
 
 pub use io::Rewind;
+pub use job::{H2Job, StreamRunner};
+pub use ready::drive_h2;
+pub use session::{H2Session, LoopH2};
+pub use stream::Incoming;
+pub use wake::{Rouse, Wakeups};
 
 use super::READ_CHUNK;
 use super::{ConnConfig, InBuf};
@@ -150,13 +167,16 @@ async fn drive<T>(
         tokio::select! {
             next = conn.accept() => match next {
                 Some(Ok((req, respond))) => {
-                    let preset = if req_is_stream1(&respond) { stream1.take() } else { None };
+                    let req = match stream1.take_if(|_| req_is_stream1(&respond)) {
+                        Some(whole) => stream::Incoming::Whole(whole),
+                        None => stream::Incoming::Open(req),
+                    };
                     active.set(active.get() + 1);
                     last.set(Instant::now());
                     let guard = InFlight { active: active.clone(), last: last.clone() };
                     let (env, jobs) = (env.clone(), jobs.clone());
                     actix_rt::spawn(async move {
-                        stream::serve_stream(req, respond, preset, env, remote, jobs).await;
+                        stream::serve_stream(req, respond, env, remote, jobs).await;
                         drop(guard);
                     });
                 }

@@ -42,21 +42,29 @@ enum Outcome {
     Stalled,
 }
 
-/// Serves one stream. `preset` is the request carried over from an
-/// `Upgrade: h2c` (stream 1), used instead of the placeholder h2 received.
-/// A client that resets the stream before its answer is sent drops the work
-/// at once (a future handler is dropped, a blocking job not yet started
-/// never starts); `jobs` bounds the connection's blocking jobs.
+/// A stream's request as it reaches whoever serves it.
+pub enum Incoming {
+    /// Its body still arrives on the stream.
+    Open(http::Request<RecvStream>),
+    /// Whole already: the request an `Upgrade: h2c` carried over (stream 1),
+    /// or one whose body a loop worker read before its route turned out to
+    /// need the pool.
+    Whole(http::Request<Bytes>),
+}
+
+/// Serves one stream. A client that resets the stream before its answer is
+/// sent drops the work at once (a future handler is dropped, a blocking job
+/// not yet started never starts); `jobs` bounds the connection's blocking
+/// jobs.
 pub(super) async fn serve_stream(
-    req: http::Request<RecvStream>,
+    req: Incoming,
     mut respond: SendResponse<Bytes>,
-    preset: Option<http::Request<Bytes>>,
     env: Rc<H2Env>,
     remote: Option<SocketAddr>,
     jobs: Arc<Semaphore>,
 ) {
     let started = Instant::now();
-    let work = prepare(req, preset, &env, remote, &jobs);
+    let work = prepare(req, &env, remote, &jobs);
     let outcome = tokio::select! {
         // A reset already received wins: nothing of the request starts.
         biased;
@@ -83,15 +91,14 @@ pub(super) async fn serve_stream(
 /// Reads the request's body and runs its handler: everything up to the
 /// response, which a reset of the stream may drop at any await.
 async fn prepare(
-    req: http::Request<RecvStream>,
-    preset: Option<http::Request<Bytes>>,
+    req: Incoming,
     env: &H2Env,
     remote: Option<SocketAddr>,
     jobs: &Arc<Semaphore>,
 ) -> Outcome {
-    let (head, body) = match preset {
-        Some(r) => r.into_parts(),
-        None => {
+    let (head, body) = match req {
+        Incoming::Whole(r) => r.into_parts(),
+        Incoming::Open(req) => {
             let (head, recv) = req.into_parts();
             match read_body(recv, &head, &env.cfg).await {
                 Ok(body) => (head, body),
@@ -259,7 +266,7 @@ async fn run_future(
 /// each piece as the handler sends it, then an empty DATA frame that ends
 /// the stream (a reset by the client while the handler is between pieces
 /// ends it at once).
-async fn send(
+pub(super) async fn send(
     respond: &mut SendResponse<Bytes>,
     resp: &mut Response,
     head_request: bool,

@@ -15,7 +15,7 @@ use switchyard_actors::{Addr, Drained, LoopMailbox, RestartPolicy, SpawnOptions}
 
 use super::control::Record;
 use super::sys::epoll::Poller;
-use super::{bind_all, sys, Control, Engine, Promoter, Watcher};
+use super::{bind_all, sys, Control, Engine, Handoff, Watcher};
 use crate::config::{EngineKind, Resolved};
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
@@ -47,7 +47,7 @@ impl EpollEngine {
     pub fn start(
         cfg: &Resolved,
         table: Arc<SharedTable>,
-        promoter: Promoter,
+        handoff: Handoff,
         watcher: Watcher,
     ) -> io::Result<Self> {
         let (addr, listeners) = bind_all(cfg.addr, cfg.listen_fd, cfg.workers)?;
@@ -59,8 +59,11 @@ impl EpollEngine {
                 poller: Arc::new(Poller::new()?),
                 table: table.clone(),
                 cfg: cfg.conn,
+                protocol: cfg.protocol,
+                h2: cfg.h2,
                 counters: Arc::new(WorkerCounters::default()),
-                promoter: promoter.clone(),
+                promoter: handoff.promoter.clone(),
+                streams: handoff.streams.clone(),
                 told: Record::default(),
             };
             let counters = parts.counters.clone();

@@ -1,5 +1,7 @@
 //! The epoll `WorkerActor`: accepts, reads, answers sync routes in its own
-//! turn, hands async connections to the promoter, obeys its control inbox,
+//! turn (HTTP/1.1 requests and h2c streams alike), hands async HTTP/1.1
+//! connections to the promoter and async h2c streams to the stream pool,
+//! serves connections woken from other threads, obeys its control inbox,
 //! and closes connections whose deadline ran out.
 
 use std::io;
@@ -10,9 +12,11 @@ use std::time::{Duration, Instant, SystemTime};
 use slab::Slab;
 use switchyard_actors::{Actor, Context, Wake};
 
-use crate::config::EngineKind;
+use crate::config::{EngineKind, Protocol};
+use crate::conn::h2::{LoopH2, StreamRunner, Wakeups};
 use crate::conn::{
-    drive, BufPool, ConnConfig, Drive, Env, Event as Ready, H1Session, Io, Link, Readiness, Traffic,
+    serve_loop, BufPool, ConnConfig, Drive, Env, Event as Ready, Io, Link, LoopLend, LoopSession,
+    Readiness, Traffic,
 };
 use crate::engine::control::{obey, Accepting, Record};
 use crate::engine::sys::epoll::{Event, Events, Poller};
@@ -20,6 +24,7 @@ use crate::engine::{sys, Control, Promoter, Promotion};
 use crate::handler::{Response, ServeInfo};
 use crate::metrics::{Tally, WorkerCounters};
 use crate::proto::h1::DateCache;
+use crate::proto::h2::H2Settings;
 use crate::router::{Dispatch, RouteTable, SharedTable};
 
 /// Poller key of the listener (never a slab index).
@@ -37,6 +42,10 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Size of a pooled connection buffer.
 const BUF_SIZE: usize = 16 * 1024;
 
+/// Rounds of woken connections served in one turn; more wait for the next
+/// turn, which then does not block.
+const WAKE_ROUNDS: usize = 2;
+
 /// What a worker is built from, kept so a crashed worker can be rebuilt.
 #[derive(Clone)]
 pub(super) struct WorkerParts {
@@ -50,10 +59,16 @@ pub(super) struct WorkerParts {
     pub(super) table: Arc<SharedTable>,
     /// Connection settings.
     pub(super) cfg: ConnConfig,
+    /// Protocols accepted.
+    pub(super) protocol: Protocol,
+    /// h2c settings and abuse limits.
+    pub(super) h2: H2Settings,
     /// The worker's counters (outlive worker instances).
     pub(super) counters: Arc<WorkerCounters>,
     /// Where async connections go.
     pub(super) promoter: Promoter,
+    /// Where async h2c streams go.
+    pub(super) streams: StreamRunner,
     /// What control told the worker so far (paused, draining), kept outside
     /// the instance so a rebuilt worker obeys it too.
     pub(super) told: Record,
@@ -66,9 +81,11 @@ struct Conn {
     /// The peer.
     remote: SocketAddr,
     /// Protocol state and every connection policy.
-    session: H1Session,
+    session: LoopSession,
     /// What the readiness driver knows of the socket.
     ready: Readiness,
+    /// Tells this connection from earlier ones under the same key.
+    gen: u64,
 }
 
 /// An epoll worker.
@@ -93,10 +110,22 @@ pub(super) struct Worker {
     table: Arc<SharedTable>,
     /// Connection settings.
     cfg: ConnConfig,
+    /// Protocols accepted.
+    protocol: Protocol,
+    /// h2c settings and abuse limits.
+    h2: H2Settings,
     /// This worker's counters.
     counters: Arc<WorkerCounters>,
     /// Where async connections go.
     promoter: Promoter,
+    /// Where async h2c streams go.
+    streams: StreamRunner,
+    /// Connections woken from any thread (h2c replies).
+    wakeups: Arc<Wakeups>,
+    /// The woken connections being served (kept to reuse its storage).
+    woken: Vec<(usize, u64)>,
+    /// The next connection's generation.
+    next_gen: u64,
     /// When accepting is retried after descriptor exhaustion.
     accept_retry_at: Option<Instant>,
     /// Set by shutdown: when the remaining connections are closed regardless.
@@ -185,10 +214,19 @@ impl Worker {
             addr,
             table,
             cfg,
+            protocol,
+            h2,
             counters,
             promoter,
+            streams,
             ..
         } = parts.clone();
+        let rouse = poller.clone();
+        let wakeups = Wakeups::new(Box::new(move || {
+            if let Err(e) = rouse.notify() {
+                tracing::error!(error = %e, "could not wake a worker for an h2 connection");
+            }
+        }));
         Worker {
             id,
             addr,
@@ -200,8 +238,14 @@ impl Worker {
             date: DateCache::new(SystemTime::now()),
             table,
             cfg,
+            protocol,
+            h2,
             counters,
             promoter,
+            streams,
+            wakeups,
+            woken: Vec::new(),
+            next_gen: 0,
             accept_retry_at: None,
             draining_until: told.draining_until,
             told: parts.told.clone(),
@@ -214,8 +258,13 @@ impl Worker {
     /// ready socket, check deadlines. Control messages are handled by the
     /// mailbox between turns.
     pub(super) fn turn(&mut self) -> Turn {
+        self.wakeups.enter();
         self.events.clear();
-        let timeout = self.next_tick.saturating_duration_since(Instant::now());
+        let timeout = if self.wakeups.is_empty() {
+            self.next_tick.saturating_duration_since(Instant::now())
+        } else {
+            Duration::ZERO
+        };
         if let Err(e) = self.poller.wait(&mut self.events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
                 // A long-lived thread reports and is restarted, it does not
@@ -236,6 +285,7 @@ impl Worker {
         }
         events.clear();
         self.events = events;
+        self.serve_woken(&table, now);
         if now >= self.next_tick {
             self.next_tick = now + TICK;
             self.on_tick(now);
@@ -256,6 +306,28 @@ impl Worker {
             closed: ev.closed,
         };
         self.serve(ev.key, ready, table, now);
+    }
+
+    /// Serves the connections woken since the last look (a few rounds:
+    /// serving may wake more).
+    fn serve_woken(&mut self, table: &RouteTable, now: Instant) {
+        if self.wakeups.is_empty() {
+            return;
+        }
+        for _ in 0..WAKE_ROUNDS {
+            let mut woken = std::mem::take(&mut self.woken);
+            self.wakeups.take(&mut woken);
+            for &(key, gen) in &woken {
+                if self.conns.get(key).is_some_and(|c| c.gen == gen) {
+                    self.serve(key, Ready::default(), table, now);
+                }
+            }
+            let done = woken.is_empty();
+            self.woken = woken;
+            if done {
+                break;
+            }
+        }
     }
 
     /// Runs the driver on a connection, then acts on what it reports.
@@ -280,12 +352,22 @@ impl Worker {
             now,
             traffic: Traffic::default(),
         };
-        let outcome = drive(
+        let lend = LoopLend {
+            key,
+            gen: conn.gen,
+            h2: LoopH2 {
+                settings: &self.h2,
+                runner: &self.streams,
+                wakeups: &self.wakeups,
+            },
+        };
+        let outcome = serve_loop(
             &mut conn.session,
             &mut conn.ready,
             &mut conn.stream,
             ev,
             &mut io,
+            &lend,
         );
         let traffic = io.traffic;
         self.count(&traffic, now);
@@ -297,11 +379,16 @@ impl Worker {
                 if let Err(e) = self.poller.delete(&conn.stream) {
                     tracing::warn!(error = %e, "deregistering a promoted connection failed");
                 }
+                let Some(session) = conn.session.into_h1() else {
+                    tracing::error!("only an HTTP/1.1 connection can be promoted; closed");
+                    self.counters.closes.add(1);
+                    return;
+                };
                 self.counters.promoted.add(1);
                 (self.promoter)(Promotion {
                     stream: conn.stream,
                     remote: Some(conn.remote),
-                    session: conn.session,
+                    session,
                 });
             }
         }
@@ -365,15 +452,18 @@ impl Worker {
             tracing::debug!(error = %e, "accepted socket unusable");
             return;
         }
-        let mut session = H1Session::new(&self.cfg, now);
-        if self.draining_until.is_some() {
-            session.begin_drain();
+        let mut session = LoopSession::accepted(self.protocol, &self.cfg, now);
+        if let Some(deadline) = self.draining_until {
+            session.begin_drain(deadline);
         }
+        let gen = self.next_gen;
+        self.next_gen += 1;
         let key = self.conns.insert(Conn {
             stream,
             remote,
             session,
             ready: Readiness::default(),
+            gen,
         });
         let conn = self.conns.get_mut(key).expect("just inserted");
         if let Err(e) = self.poller.add(&conn.stream, key, true) {
@@ -387,7 +477,9 @@ impl Worker {
 
     /// Periodic work: expired deadlines, accept retries.
     fn on_tick(&mut self, now: Instant) {
-        for key in keys_where(&self.conns, |c| c.session.deadline().expired(now)) {
+        let cfg = self.cfg;
+        let table = self.table.load();
+        for key in keys_where(&self.conns, |c| c.session.deadline(&cfg).expired(now)) {
             let Some(conn) = self.conns.get_mut(key) else {
                 continue;
             };
@@ -399,6 +491,9 @@ impl Worker {
             conn.session.on_timeout(&mut link);
             if conn.session.is_closed() {
                 self.close(key);
+            } else {
+                // What the timeout decided may need sending (GOAWAY, a reset).
+                self.serve(key, Ready::default(), &table, now);
             }
         }
         if self.accept_retry_at.is_some_and(|t| now >= t) {
@@ -463,9 +558,9 @@ impl Accepting for Worker {
         let table = self.table.load();
         let now = Instant::now();
         for (_, c) in self.conns.iter_mut() {
-            c.session.begin_drain();
+            c.session.begin_drain(deadline);
         }
-        for key in keys_where(&self.conns, |c| c.session.wants_idle_proof()) {
+        for key in keys_where(&self.conns, |c| c.session.wants_turn()) {
             self.serve(key, Ready::default(), &table, now);
         }
     }
@@ -497,8 +592,11 @@ mod tests {
             poller: Arc::new(Poller::new().expect("poller")),
             table: Arc::new(SharedTable::new(Router::new().table())),
             cfg: ConnConfig::default(),
+            protocol: Protocol::Auto,
+            h2: H2Settings::default(),
             counters: Arc::default(),
             promoter: Arc::new(|_| {}),
+            streams: Arc::new(|_| {}),
             told: Record::default(),
         }
     }

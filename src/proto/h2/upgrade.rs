@@ -89,7 +89,9 @@ pub fn h2c_upgrade(req: &Request<'_>) -> Option<http::Request<Bytes>> {
     b.body(Bytes::copy_from_slice(req.body)).ok()
 }
 
-/// The header rules of an upgrade request.
+/// The header rules of an upgrade request. Every HTTP/1.1 request of a
+/// connection that may upgrade is asked, so a request without an `Upgrade`
+/// header costs one pass over the header names and nothing more.
 fn qualifies(head: &Head<'_>) -> bool {
     let named = |n: &'static str| {
         head.headers
@@ -99,6 +101,9 @@ fn qualifies(head: &Head<'_>) -> bool {
     let mut upgrade = named("upgrade");
     let upgrade_ok = matches!((upgrade.next(), upgrade.next()),
         (Some(u), None) if u.value.trim_ascii().eq_ignore_ascii_case(b"h2c"));
+    if !upgrade_ok {
+        return false;
+    }
     let mut settings = named("http2-settings");
     let settings_ok = matches!((settings.next(), settings.next()),
         (Some(s), None) if valid_settings(s.value.trim_ascii()));
@@ -106,7 +111,7 @@ fn qualifies(head: &Head<'_>) -> bool {
         || named("connection").flat_map(|h| h.value.split(|&b| b == b',').map(<[u8]>::trim_ascii));
     let connection_ok = tokens().any(|t| t.eq_ignore_ascii_case(b"upgrade"))
         && tokens().any(|t| t.eq_ignore_ascii_case(b"http2-settings"));
-    upgrade_ok && settings_ok && connection_ok
+    settings_ok && connection_ok
 }
 
 /// Whether `value` is base64url (padding allowed) of a whole number of
