@@ -203,11 +203,9 @@ impl Config {
     /// assert_eq!(resolved.engine, EngineKind::Std);
     /// assert!(resolved.workers >= 1); // 0 became one per CPU
     ///
-    /// let h2c_on_epoll = Config { engine: EngineChoice::Epoll, protocol: Protocol::H2c, ..Config::default() };
-    /// # if cfg!(target_os = "linux") {
-    /// let err = h2c_on_epoll.resolve().unwrap_err();
-    /// println!("{err}"); // protocol h2c is not available on engine epoll yet ...
-    /// # }
+    /// let too_few = Config { max_headers: 0, protocol: Protocol::H2c, ..Config::default() };
+    /// let err = too_few.resolve().unwrap_err();
+    /// assert!(err.to_string().contains("max_headers"), "{err}");
     /// # Ok::<(), switchyard::config::ConfigError>(())
     /// ```
     pub fn resolve(&self) -> Result<Resolved, ConfigError> {
