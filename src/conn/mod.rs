@@ -2,11 +2,13 @@
 //! session (the one state machine that owns every connection policy:
 //! pipelining order, keep-alive, caps, deadlines, lingering close, live
 //! bodies, the promotion decision), turning one parsed request into an
-//! encoded response, and the two drivers that serve a session — `ready`
-//! (readiness events, the loop workers) and `task` (an async task: promoted
+//! encoded response, and the drivers that serve a session — `ready`
+//! (readiness events, the epoll worker), `complete` (completions, the
+//! io_uring worker) and `task` (an async task: promoted
 //! connections and the std engine). `h2` drives h2c connections on an arbiter.
 
 mod buffer;
+mod complete;
 mod deadline;
 pub mod h2;
 mod io;
@@ -17,6 +19,7 @@ mod settings;
 mod task;
 
 pub use buffer::{BufPool, InBuf, OutBuf};
+pub use complete::{carry, complete, Done, Next};
 pub use deadline::{Deadline, DeadlineKind, Progress};
 pub use io::{flush, read_once, Read, Socket, Traffic};
 pub use ready::{drive, Drive, Event, Io, Readiness};

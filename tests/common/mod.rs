@@ -46,7 +46,7 @@ macro_rules! for_each_engine {
         )*
     };
     ($($rest:tt)*) => {
-        for_each_engine! { engines(epoll = "epoll", std = "std"); $($rest)* }
+        for_each_engine! { engines(epoll = "epoll", io_uring = "io-uring", std = "std"); $($rest)* }
     };
 }
 
@@ -66,6 +66,15 @@ macro_rules! engine_test {
             $body($engine)
         }
     };
+}
+
+/// How to launch the app beyond its flags.
+#[derive(Debug, Default)]
+pub struct Launch {
+    /// Extra environment variables.
+    pub env: Vec<(&'static str, &'static str)>,
+    /// The open-file limit (soft and hard) to start it under.
+    pub nofile: Option<usize>,
 }
 
 /// Why an engine cannot be tested here.
@@ -95,6 +104,18 @@ pub fn start_or_skip(engine: &str, extra: &[&str]) -> Option<App> {
     }
 }
 
+/// Starts the app on `engine` as `launch` says, or prints why it is
+/// skipped and yields `None`.
+pub fn start_or_skip_with(engine: &str, extra: &[&str], launch: &Launch) -> Option<App> {
+    match App::start_with(engine, extra, launch) {
+        Ok(app) => Some(app),
+        Err(Skip(reason)) => {
+            println!("skipped: {engine}: {reason}");
+            None
+        }
+    }
+}
+
 /// `let app = app!(engine, &[flags]);` — starts the app or returns from the
 /// test after printing the skip reason.
 macro_rules! app {
@@ -115,7 +136,23 @@ impl App {
     /// Spawns the app with `--addr 127.0.0.1:0 --engine ENGINE --workers 2`
     /// and `extra`, and waits for its `listening on` line.
     pub fn start(engine: &str, extra: &[&str]) -> Result<App, Skip> {
-        let mut child = Command::new(binary())
+        App::start_with(engine, extra, &Launch::default())
+    }
+
+    /// Like [`App::start`], with the environment and limits of `launch`.
+    pub fn start_with(engine: &str, extra: &[&str], launch: &Launch) -> Result<App, Skip> {
+        let mut command = match launch.nofile {
+            // The limit is in force before the app starts (io_uring reads it
+            // when an accept is armed, not at each accept).
+            Some(n) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--nofile={n}:{n}")).arg(binary());
+                c
+            }
+            None => Command::new(binary()),
+        };
+        let mut child = command
+            .envs(launch.env.iter().copied())
             .args([
                 "--addr",
                 "127.0.0.1:0",

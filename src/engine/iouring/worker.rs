@@ -1,0 +1,1013 @@
+//! The io_uring `WorkerActor`: accepts, receives and sends through its own
+//! ring, feeds every completion to the connection's session through the
+//! completion driver (`conn::complete`), hands async connections to the
+//! promoter once nothing is in flight on them, obeys its control inbox, and
+//! closes connections whose deadline ran out.
+//!
+//! Every operation on a connection is tagged with its slot and the slot's
+//! generation. A connection leaves the ring (closed or promoted) only when
+//! each of its armed operations was cancelled and its terminal completion
+//! seen; only then are its buffers reused and its slot's generation bumped,
+//! so a late completion for a reused slot is recognised and dropped.
+
+use std::io;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use io_uring::{opcode, squeue, types};
+use slab::Slab;
+use switchyard_actors::{Actor, Context};
+
+use super::bufs::{BufRing, GROUP};
+use super::probe::Caps;
+use super::ring::{Cqe, Kind, Ring, Tag, GEN_MASK};
+use super::wake::EventFd;
+use crate::config::EngineKind;
+use crate::conn::{
+    carry, complete, BufPool, ConnConfig, Done, Env, H1Session, Io, Link, Next, Traffic,
+};
+use crate::engine::{sys, Ack, Control, Promoter, Promotion};
+use crate::handler::{Response, ServeInfo};
+use crate::metrics::{Tally, WorkerCounters};
+use crate::proto::h1::DateCache;
+use crate::router::{Dispatch, RouteTable, SharedTable};
+
+/// Period of the coarse timer that checks deadlines.
+const TICK: Duration = Duration::from_millis(50);
+
+/// How long to wait before accepting again after running out of descriptors.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Size of a pooled session buffer.
+const BUF_SIZE: usize = 16 * 1024;
+
+/// Buffers in the provided-buffer ring (a power of two).
+const RING_BUFS: u16 = 512;
+
+/// Size of one provided buffer.
+const RING_BUF_SIZE: usize = 4096;
+
+/// A base-tier connection's own receive buffer.
+const RECV_BUF: usize = 8 * 1024;
+
+/// The most output copied into one send.
+const SEND_CHUNK: usize = 256 * 1024;
+
+/// Spare send and receive buffers kept per worker.
+const SPARES: usize = 64;
+
+/// How long a stopping worker waits for the terminal completions of its
+/// operations before it leaks their buffers rather than free them.
+const QUIESCE_LIMIT: Duration = Duration::from_secs(2);
+
+/// What a worker is built from, kept so a crashed worker can be rebuilt.
+#[derive(Clone)]
+pub(super) struct WorkerParts {
+    /// Index among the workers.
+    pub(super) id: usize,
+    /// The listen address.
+    pub(super) addr: SocketAddr,
+    /// The eventfd the mailbox's wake writes (outlives worker instances).
+    pub(super) wake: Arc<EventFd>,
+    /// What the kernel's io_uring can do.
+    pub(super) caps: Caps,
+    /// Route table snapshots.
+    pub(super) table: Arc<SharedTable>,
+    /// Connection settings.
+    pub(super) cfg: ConnConfig,
+    /// The worker's counters (outlive worker instances).
+    pub(super) counters: Arc<WorkerCounters>,
+    /// Where async connections go.
+    pub(super) promoter: Promoter,
+    /// What control told the worker so far (paused, draining), kept outside
+    /// the instance so a rebuilt worker obeys it too.
+    pub(super) told: Arc<Mutex<Told>>,
+}
+
+/// The lasting effect of control messages on a worker.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Told {
+    /// Accepting is paused.
+    pub(super) paused: bool,
+    /// Shutdown began: the drain deadline.
+    pub(super) draining_until: Option<Instant>,
+}
+
+/// Where one operation of a connection (or the listener) is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Arm {
+    /// Not submitted, or its terminal completion was seen.
+    Idle,
+    /// Submitted; its terminal completion is still to come.
+    Armed,
+    /// Armed, and a cancel for it was submitted.
+    Cancelling,
+}
+
+/// Why a connection is leaving the ring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Leave {
+    /// The session closed: drop the socket.
+    Close,
+    /// Hand socket and session to the promoter.
+    Promote,
+}
+
+/// One connection on this worker.
+struct Conn {
+    /// The socket (blocking: the ring waits for it, not the descriptor).
+    stream: TcpStream,
+    /// The peer.
+    remote: SocketAddr,
+    /// Protocol state and every connection policy.
+    session: H1Session,
+    /// The slot's generation when the connection was adopted.
+    gen: u32,
+    /// The receive operation.
+    recv: Arm,
+    /// The send operation.
+    send: Arm,
+    /// The bytes of the send in flight, copied from the session's output:
+    /// never touched while `send` is not idle.
+    out: Vec<u8>,
+    /// How much of `out` the kernel took so far.
+    sent: usize,
+    /// The base tier's receive buffer (empty with provided buffers): never
+    /// touched while `recv` is not idle.
+    rbuf: Vec<u8>,
+    /// Set once the connection must leave: no operation is armed any more,
+    /// and it leaves when the last one's terminal completion is seen.
+    leaving: Option<Leave>,
+}
+
+/// The listener and its accept operation.
+struct Listener {
+    /// The socket (blocking while the ring accepts on it).
+    sock: TcpListener,
+    /// Its generation (the accept tags' slot).
+    gen: u32,
+    /// The accept operation.
+    accept: Arm,
+}
+
+/// An io_uring worker.
+pub(super) struct Worker {
+    /// Index among the workers.
+    id: usize,
+    /// The listen address (to re-bind on resume).
+    addr: SocketAddr,
+    /// The ring.
+    ring: Ring,
+    /// The provided buffers (multishot tier only).
+    bufs: Option<BufRing>,
+    /// What the ring can do.
+    caps: Caps,
+    /// The mailbox's eventfd.
+    wake: Arc<EventFd>,
+    /// The poll on the eventfd.
+    wake_arm: Arm,
+    /// The timeout that ends a wait at the next tick at the latest.
+    tick_arm: Arm,
+    /// The tick's duration, read by the kernel when the timeout is submitted.
+    tick_ts: Box<types::Timespec>,
+    /// The listener, none while accepting is paused or shut.
+    listener: Option<Listener>,
+    /// The last listener generation handed out.
+    listener_gen: u32,
+    /// Listeners whose accept is being cancelled (closed once it ends).
+    retiring: Vec<Listener>,
+    /// Pause acknowledgements waiting for the retiring listeners.
+    pause_acks: Vec<Ack>,
+    /// Open connections.
+    conns: Slab<Conn>,
+    /// Each slot's generation, bumped when its connection leaves.
+    gens: Vec<u32>,
+    /// Spare send buffers.
+    spare_out: Vec<Vec<u8>>,
+    /// Spare base-tier receive buffers.
+    spare_rbuf: Vec<Vec<u8>>,
+    /// Completions of the current turn (kept to reuse the storage).
+    cqes: Vec<Cqe>,
+    /// Spare session buffers.
+    pool: BufPool,
+    /// The response handlers write, reused for every request.
+    resp: Response,
+    /// Cached `date` header.
+    date: DateCache,
+    /// Route table snapshots.
+    table: Arc<SharedTable>,
+    /// Connection settings.
+    cfg: ConnConfig,
+    /// This worker's counters.
+    counters: Arc<WorkerCounters>,
+    /// Where async connections go.
+    promoter: Promoter,
+    /// When accepting is retried after descriptor exhaustion.
+    accept_retry_at: Option<Instant>,
+    /// Set by shutdown: when the remaining connections are closed regardless.
+    draining_until: Option<Instant>,
+    /// Shared record of pause and drain, for a rebuilt instance.
+    told: Arc<Mutex<Told>>,
+    /// When deadlines are checked next.
+    next_tick: Instant,
+    /// The worker is tearing down: nothing is armed again or adopted.
+    stopping: bool,
+}
+
+/// What the loop does after a turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Turn {
+    /// Keep going.
+    Continue,
+    /// Shutdown is complete: stop the loop.
+    Stop,
+}
+
+impl Actor for Worker {
+    type Msg = Control;
+
+    fn handle(&mut self, msg: Control, _ctx: &mut Context<Self>) {
+        self.on_control(msg);
+    }
+
+    fn stopping(&mut self) {
+        self.close_all();
+    }
+}
+
+/// A worker dropped without `stopping` (it panicked, and the actor kernel
+/// discards a panicked instance) still cancels what is in flight, waits for
+/// the terminal completions, and closes and counts its connections.
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.close_all();
+    }
+}
+
+/// The borrowed parts of a worker one connection event needs.
+struct Kit<'a> {
+    /// Spare session buffers.
+    pool: &'a mut BufPool,
+    /// The reusable response.
+    resp: &'a mut Response,
+    /// Cached `date` header.
+    date: &'a DateCache,
+    /// Connection settings.
+    cfg: &'a ConnConfig,
+    /// The route table of this turn.
+    table: &'a RouteTable,
+    /// The turn's clock.
+    now: Instant,
+    /// Shutdown is draining connections.
+    draining: bool,
+}
+
+/// Feeds one completion to a connection's session through the completion
+/// driver (or only records it, when the connection is leaving).
+fn feed(
+    session: &mut H1Session,
+    leaving: &mut Option<Leave>,
+    remote: SocketAddr,
+    done: Done<'_>,
+    kit: &mut Kit<'_>,
+) -> Traffic {
+    let mut env = Env {
+        table: kit.table,
+        date: kit.date,
+        resp: kit.resp,
+        info: ServeInfo {
+            engine: EngineKind::IoUring,
+            dispatch: Dispatch::Inline,
+            remote: Some(remote),
+        },
+    };
+    let mut io = Io {
+        pool: kit.pool,
+        env: &mut env,
+        cfg: kit.cfg,
+        now: kit.now,
+        traffic: Traffic::default(),
+    };
+    match *leaving {
+        Some(Leave::Promote) => carry(session, done, &mut io),
+        Some(Leave::Close) => {}
+        None => {
+            let mut next = complete(session, done, &mut io);
+            if next == Next::Open && kit.draining && session.close_if_idle() {
+                // Shutdown drains idle connections: flush and shut.
+                next = complete(session, Done::Nothing, &mut io);
+            }
+            *leaving = match next {
+                Next::Open => None,
+                Next::Close => Some(Leave::Close),
+                Next::Promote => Some(Leave::Promote),
+            };
+        }
+    }
+    io.traffic
+}
+
+impl Worker {
+    /// A worker on a ring of its own, owning `listener` (none while paused
+    /// or draining). A ring the kernel refuses now (it passed the probe at
+    /// start) is a panic: the worker is rebuilt by its restart policy.
+    pub(super) fn new(parts: &WorkerParts, listener: Option<TcpListener>) -> Self {
+        let ring = Ring::new(parts.caps.setup)
+            .unwrap_or_else(|e| panic!("worker {}: io_uring setup failed: {e}", parts.id));
+        let bufs = parts.caps.multishot.then(|| {
+            BufRing::new(&ring, RING_BUFS, RING_BUF_SIZE).unwrap_or_else(|e| {
+                panic!(
+                    "worker {}: registering provided buffers failed: {e}",
+                    parts.id
+                )
+            })
+        });
+        let told = *parts.told.lock().unwrap_or_else(|p| p.into_inner());
+        let WorkerParts {
+            id,
+            addr,
+            wake,
+            caps,
+            table,
+            cfg,
+            counters,
+            promoter,
+            ..
+        } = parts.clone();
+        let mut w = Worker {
+            id,
+            addr,
+            ring,
+            bufs,
+            caps,
+            wake,
+            wake_arm: Arm::Idle,
+            tick_arm: Arm::Idle,
+            tick_ts: Box::new(types::Timespec::new().nsec(TICK.as_nanos() as u32)),
+            listener: None,
+            listener_gen: 0,
+            retiring: Vec::new(),
+            pause_acks: Vec::new(),
+            conns: Slab::new(),
+            gens: Vec::new(),
+            spare_out: Vec::new(),
+            spare_rbuf: Vec::new(),
+            cqes: Vec::new(),
+            pool: BufPool::new(BUF_SIZE),
+            resp: Response::new(),
+            date: DateCache::new(SystemTime::now()),
+            table,
+            cfg,
+            counters,
+            promoter,
+            accept_retry_at: None,
+            draining_until: told.draining_until,
+            told: parts.told.clone(),
+            next_tick: Instant::now() + TICK,
+            stopping: false,
+        };
+        if let Some(l) = listener {
+            w.listen(l);
+        }
+        w
+    }
+
+    /// Takes `sock` as the listener (the ring accepts on it, blocking).
+    fn listen(&mut self, sock: TcpListener) {
+        if let Err(e) = sock.set_nonblocking(false) {
+            tracing::error!(worker = self.id, error = %e, "cannot use the listener; not accepting");
+            self.counters.errors.add(1);
+            return;
+        }
+        self.listener_gen = self.listener_gen.wrapping_add(1) & GEN_MASK;
+        self.listener = Some(Listener {
+            sock,
+            gen: self.listener_gen,
+            accept: Arm::Idle,
+        });
+    }
+
+    /// Pushes an entry that points at no memory of ours, or at memory its
+    /// owner keeps until the terminal completion (see each caller).
+    fn push(&mut self, entry: &squeue::Entry) {
+        // SAFETY: every caller passes an entry whose buffers (if any) are
+        // owned by a connection slot that is not freed, moved or reused
+        // before the operation's terminal completion (`Conn::out` while
+        // `send` is armed, `Conn::rbuf` while `recv` is armed), or by the
+        // worker for its whole life (`tick_ts`, read at submission).
+        if let Err(e) = unsafe { self.ring.push(entry) } {
+            // A long-lived thread reports and is restarted.
+            panic!("worker {}: io_uring submission failed: {e}", self.id);
+        }
+    }
+
+    /// Arms what every turn needs: the wake poll, the tick, the accept.
+    fn arm_fixed(&mut self, now: Instant) {
+        if self.stopping {
+            return;
+        }
+        if self.wake_arm == Arm::Idle {
+            let poll = opcode::PollAdd::new(types::Fd(self.wake.raw()), libc::POLLIN as u32)
+                .multi(self.caps.multishot)
+                .build()
+                .user_data(Tag::new(Kind::Wake, 0, 0).encode());
+            self.push(&poll);
+            self.wake_arm = Arm::Armed;
+        }
+        if self.tick_arm == Arm::Idle {
+            let ts: *const types::Timespec = &*self.tick_ts;
+            let timeout = opcode::Timeout::new(ts)
+                .build()
+                .user_data(Tag::new(Kind::Tick, 0, 0).encode());
+            self.push(&timeout);
+            self.tick_arm = Arm::Armed;
+        }
+        if self.draining_until.is_some() || self.accept_retry_at.is_some_and(|t| now < t) {
+            return;
+        }
+        self.accept_retry_at = None;
+        let multishot = self.caps.multishot;
+        let Some(l) = self.listener.as_mut().filter(|l| l.accept == Arm::Idle) else {
+            return;
+        };
+        let fd = types::Fd(l.sock.as_raw_fd());
+        let tag = Tag::new(Kind::Accept, 0, l.gen as usize).encode();
+        let entry = if multishot {
+            opcode::AcceptMulti::new(fd)
+                .flags(libc::SOCK_CLOEXEC)
+                .build()
+                .user_data(tag)
+        } else {
+            opcode::Accept::new(fd, std::ptr::null_mut(), std::ptr::null_mut())
+                .flags(libc::SOCK_CLOEXEC)
+                .build()
+                .user_data(tag)
+        };
+        l.accept = Arm::Armed;
+        self.push(&entry);
+    }
+
+    /// One loop turn: submit what the last turn queued and wait for a
+    /// completion (or the tick), handle every completion, give provided
+    /// buffers back, check deadlines. Control messages are handled by the
+    /// mailbox between turns.
+    pub(super) fn turn(&mut self) -> Turn {
+        self.arm_fixed(Instant::now());
+        if let Err(e) = self.ring.submit_and_wait() {
+            // A long-lived thread reports and is restarted, it does not
+            // limp on with a broken ring.
+            panic!("worker {}: io_uring wait failed: {e}", self.id);
+        }
+        let now = Instant::now();
+        self.date.update(SystemTime::now());
+        let table = self.table.load();
+        self.handle_completions(&table, now);
+        if now >= self.next_tick {
+            self.next_tick = now + TICK;
+            self.on_tick(&table, now);
+        }
+        match self.draining_until {
+            Some(d) if now >= d || (self.conns.is_empty() && self.retiring.is_empty()) => {
+                Turn::Stop
+            }
+            _ => Turn::Continue,
+        }
+    }
+
+    /// Handles every completion in the ring, then publishes the provided
+    /// buffers given back meanwhile (one tail store).
+    fn handle_completions(&mut self, table: &RouteTable, now: Instant) {
+        let mut cqes = std::mem::take(&mut self.cqes);
+        self.ring.reap(&mut cqes);
+        for c in &cqes {
+            self.on_cqe(*c, table, now);
+        }
+        self.cqes = cqes;
+        if let Some(b) = &mut self.bufs {
+            b.publish();
+        }
+    }
+
+    /// Handles one completion.
+    fn on_cqe(&mut self, c: Cqe, table: &RouteTable, now: Instant) {
+        match c.tag.kind {
+            Kind::Recv | Kind::Send => self.on_conn_cqe(c, table, now),
+            Kind::Accept => self.on_accept(c, now),
+            Kind::Wake => {
+                self.wake.drain();
+                if !c.more() {
+                    self.wake_arm = Arm::Idle;
+                }
+            }
+            Kind::Tick => self.tick_arm = Arm::Idle,
+            Kind::Cancel => {}
+        }
+    }
+
+    /// A receive or send completion of a connection.
+    fn on_conn_cqe(&mut self, c: Cqe, table: &RouteTable, now: Instant) {
+        let key = c.tag.slot as usize;
+        let live = self
+            .conns
+            .get(key)
+            .is_some_and(|conn| conn.gen & GEN_MASK == c.tag.gen);
+        if !live {
+            // A late completion for a slot reused since: its buffer goes back.
+            tracing::debug!(?c, "stale completion dropped");
+            if let (Some(bid), Some(b)) = (c.buffer(), self.bufs.as_mut()) {
+                b.give_back(bid);
+            }
+            return;
+        }
+        let draining = self.draining_until.is_some();
+        let Worker {
+            conns,
+            bufs,
+            pool,
+            resp,
+            date,
+            cfg,
+            counters,
+            ..
+        } = self;
+        let conn = &mut conns[key];
+        let mut kit = Kit {
+            pool,
+            resp,
+            date,
+            cfg,
+            table,
+            now,
+            draining,
+        };
+        let Conn {
+            session,
+            leaving,
+            remote,
+            rbuf,
+            out,
+            sent,
+            ..
+        } = conn;
+        let traffic = match c.tag.kind {
+            Kind::Recv => {
+                if !c.more() {
+                    conn.recv = Arm::Idle;
+                }
+                let provided = c.buffer();
+                let done = match c.res {
+                    n if n > 0 => {
+                        let n = n as usize;
+                        Some(match (provided, bufs.as_ref()) {
+                            (Some(bid), Some(b)) => Done::Received(b.bytes(bid, n)),
+                            _ => Done::Received(&rbuf[..n.min(rbuf.len())]),
+                        })
+                    }
+                    0 => Some(Done::Eof),
+                    e if is_retry(-e) => None,
+                    _ => Some(Done::Failed),
+                };
+                let t = done.map(|d| feed(session, leaving, *remote, d, &mut kit));
+                if let (Some(bid), Some(b)) = (provided, bufs.as_mut()) {
+                    b.give_back(bid);
+                }
+                t
+            }
+            _ => {
+                conn.send = Arm::Idle;
+                let done = match c.res {
+                    n if n > 0 => {
+                        *sent += n as usize;
+                        Some(Done::Sent(n as usize))
+                    }
+                    e if is_retry(-e) => None,
+                    _ => Some(Done::Failed),
+                };
+                if *sent >= out.len() {
+                    out.clear();
+                    *sent = 0;
+                }
+                done.map(|d| feed(session, leaving, *remote, d, &mut kit))
+            }
+        };
+        if let Some(t) = traffic {
+            counters.bytes_in.add(t.bytes_in);
+            counters.bytes_out.add(t.bytes_out);
+            counters.answered(t.requests, t.errors, now.elapsed());
+        }
+        self.settle(key, table, now);
+    }
+
+    /// Submits what a connection's session asks for now — a send of its
+    /// output, the shutdown of its write side, a receive (or the cancel of
+    /// one it no longer wants) — or, for a leaving connection, cancels what
+    /// is armed and lets it leave once nothing is.
+    fn settle(&mut self, key: usize, table: &RouteTable, now: Instant) {
+        loop {
+            let Some(conn) = self.conns.get_mut(key) else {
+                return;
+            };
+            let gen = conn.gen;
+            if let Some(leave) = conn.leaving {
+                let (recv, send) = (conn.recv, conn.send);
+                if recv == Arm::Armed {
+                    conn.recv = Arm::Cancelling;
+                    self.cancel(Tag::new(Kind::Recv, gen, key));
+                }
+                if send == Arm::Armed {
+                    self.conns[key].send = Arm::Cancelling;
+                    self.cancel(Tag::new(Kind::Send, gen, key));
+                }
+                if recv == Arm::Idle && send == Arm::Idle {
+                    self.depart(key, leave);
+                }
+                return;
+            }
+            if conn.send == Arm::Idle && conn.out.is_empty() {
+                let pending = conn.session.transmit();
+                if !pending.is_empty() {
+                    if conn.out.capacity() == 0 {
+                        conn.out = self.spare_out.pop().unwrap_or_default();
+                    }
+                    let n = pending.len().min(SEND_CHUNK);
+                    conn.out.extend_from_slice(&pending[..n]);
+                } else if conn.session.wants_shutdown_write() {
+                    // A failed shutdown means the peer is gone: lingering
+                    // then ends at the first receive.
+                    let _ = conn.stream.shutdown(Shutdown::Write);
+                    self.feed_plain(key, Done::WriteShut, table, now);
+                    continue;
+                } else if conn.out.capacity() > 0 && self.spare_out.len() < SPARES {
+                    self.spare_out.push(std::mem::take(&mut conn.out));
+                }
+            }
+            let conn = &mut self.conns[key];
+            if conn.send == Arm::Idle && !conn.out.is_empty() {
+                let rest = &conn.out[conn.sent..];
+                let send = opcode::Send::new(
+                    types::Fd(conn.stream.as_raw_fd()),
+                    rest.as_ptr(),
+                    rest.len() as u32,
+                )
+                .flags(libc::MSG_NOSIGNAL)
+                .build()
+                .user_data(Tag::new(Kind::Send, gen, key).encode());
+                conn.send = Arm::Armed;
+                self.push(&send);
+            }
+            let conn = &mut self.conns[key];
+            if conn.session.wants_read() {
+                if conn.recv == Arm::Idle {
+                    let entry = self.recv_entry(key);
+                    self.conns[key].recv = Arm::Armed;
+                    self.push(&entry);
+                }
+            } else if conn.recv == Arm::Armed {
+                conn.recv = Arm::Cancelling;
+                self.cancel(Tag::new(Kind::Recv, gen, key));
+            }
+            return;
+        }
+    }
+
+    /// The receive to arm on connection `key`: multishot on the provided
+    /// buffers, or single-shot into the connection's own buffer.
+    fn recv_entry(&mut self, key: usize) -> squeue::Entry {
+        let conn = &mut self.conns[key];
+        let fd = types::Fd(conn.stream.as_raw_fd());
+        let tag = Tag::new(Kind::Recv, conn.gen, key).encode();
+        if self.bufs.is_some() {
+            return opcode::RecvMulti::new(fd, GROUP).build().user_data(tag);
+        }
+        if conn.rbuf.is_empty() {
+            conn.rbuf = self.spare_rbuf.pop().unwrap_or_else(|| vec![0; RECV_BUF]);
+        }
+        opcode::Recv::new(fd, conn.rbuf.as_mut_ptr(), conn.rbuf.len() as u32)
+            .build()
+            .user_data(tag)
+    }
+
+    /// Submits a cancel of the operation tagged `target`.
+    fn cancel(&mut self, target: Tag) {
+        let entry = opcode::AsyncCancel::new(target.encode())
+            .build()
+            .user_data(Tag::new(Kind::Cancel, target.gen, target.slot as usize).encode());
+        self.push(&entry);
+    }
+
+    /// Feeds an event that carries no bytes to connection `key`.
+    fn feed_plain(&mut self, key: usize, done: Done<'_>, table: &RouteTable, now: Instant) {
+        let draining = self.draining_until.is_some();
+        let Worker {
+            conns,
+            pool,
+            resp,
+            date,
+            cfg,
+            counters,
+            ..
+        } = self;
+        let Some(conn) = conns.get_mut(key) else {
+            return;
+        };
+        let mut kit = Kit {
+            pool,
+            resp,
+            date,
+            cfg,
+            table,
+            now,
+            draining,
+        };
+        let t = feed(
+            &mut conn.session,
+            &mut conn.leaving,
+            conn.remote,
+            done,
+            &mut kit,
+        );
+        counters.answered(t.requests, t.errors, now.elapsed());
+    }
+
+    /// Connection `key` leaves the ring: nothing is in flight on it.
+    fn depart(&mut self, key: usize, leave: Leave) {
+        let mut conn = self.conns.remove(key);
+        self.gens[key] = self.gens[key].wrapping_add(1);
+        let out = std::mem::take(&mut conn.out);
+        if out.capacity() > 0 && out.capacity() <= SEND_CHUNK * 2 && self.spare_out.len() < SPARES {
+            let mut out = out;
+            out.clear();
+            self.spare_out.push(out);
+        }
+        let rbuf = std::mem::take(&mut conn.rbuf);
+        if !rbuf.is_empty() && self.spare_rbuf.len() < SPARES {
+            self.spare_rbuf.push(rbuf);
+        }
+        match leave {
+            Leave::Close => {
+                conn.session.release(&mut self.pool);
+                self.counters.closes.add(1);
+            }
+            Leave::Promote => {
+                if let Err(e) = conn.stream.set_nonblocking(true) {
+                    tracing::warn!(error = %e, "promoted socket unusable");
+                    conn.session.release(&mut self.pool);
+                    self.counters.closes.add(1);
+                    return;
+                }
+                self.counters.promoted.add(1);
+                (self.promoter)(Promotion {
+                    stream: conn.stream,
+                    remote: Some(conn.remote),
+                    session: conn.session,
+                });
+            }
+        }
+    }
+
+    /// An accept completion.
+    fn on_accept(&mut self, c: Cqe, now: Instant) {
+        let current = self.listener.as_ref().is_some_and(|l| l.gen == c.tag.slot);
+        if !c.more() {
+            if current {
+                if let Some(l) = self.listener.as_mut() {
+                    l.accept = Arm::Idle;
+                }
+            } else if let Some(i) = self.retiring.iter().position(|l| l.gen == c.tag.slot) {
+                let l = self.retiring.swap_remove(i);
+                self.retire(l, now);
+            }
+        }
+        if c.res >= 0 {
+            // SAFETY: a successful accept returns a descriptor the kernel
+            // just created for this process; nothing else owns it.
+            let stream = unsafe { TcpStream::from_raw_fd(c.res) };
+            if self.stopping {
+                return;
+            }
+            self.adopt(stream, now);
+            return;
+        }
+        let err = io::Error::from_raw_os_error(-c.res);
+        match -c.res {
+            libc::ECANCELED | libc::EINTR | libc::EAGAIN | libc::ECONNABORTED => {}
+            _ => {
+                // Out of descriptors (or another failure): accept again from
+                // the timer instead of spinning. Said once per episode.
+                if self.accept_retry_at.is_none() {
+                    if sys::is_fd_exhaustion(&err) {
+                        tracing::warn!(
+                            worker = self.id,
+                            "out of file descriptors; accepting is retried every 100 ms"
+                        );
+                    } else {
+                        tracing::warn!(worker = self.id, error = %err, "accept failed; retrying");
+                    }
+                }
+                self.counters.errors.add(1);
+                self.accept_retry_at = Some(now + ACCEPT_BACKOFF);
+            }
+        }
+    }
+
+    /// Starts serving an accepted connection.
+    fn adopt(&mut self, stream: TcpStream, now: Instant) {
+        let remote = match stream.peer_addr() {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::debug!(error = %e, "accepted socket unusable");
+                return;
+            }
+        };
+        let key = self.conns.vacant_key();
+        if self.gens.len() <= key {
+            self.gens.resize(key + 1, 0);
+        }
+        let gen = self.gens[key];
+        self.conns.insert(Conn {
+            stream,
+            remote,
+            session: H1Session::new(&self.cfg, now),
+            gen,
+            recv: Arm::Idle,
+            send: Arm::Idle,
+            out: Vec::new(),
+            sent: 0,
+            rbuf: Vec::new(),
+            leaving: None,
+        });
+        self.counters.accepts.add(1);
+        let table = self.table.load();
+        self.settle(key, &table, now);
+    }
+
+    /// Updates the record of what control told this worker.
+    fn record(&self, change: impl FnOnce(&mut Told)) {
+        change(&mut self.told.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    /// Obeys a control message.
+    fn on_control(&mut self, msg: Control) {
+        let now = Instant::now();
+        match msg {
+            Control::PauseAccept { done } => {
+                self.record(|t| t.paused = true);
+                self.close_listener(now);
+                if self.retiring.is_empty() {
+                    let _ = done.send(Ok(()));
+                } else {
+                    self.pause_acks.push(done);
+                }
+            }
+            Control::ResumeAccept { done } => {
+                self.record(|t| t.paused = false);
+                let mut outcome = Ok(());
+                if self.listener.is_none() && self.draining_until.is_none() {
+                    match sys::reuseport_listener(self.addr) {
+                        Ok(l) => self.listen(l),
+                        Err(e) => {
+                            tracing::error!(worker = self.id, error = %e, "resume accept failed");
+                            outcome = Err(e);
+                        }
+                    }
+                }
+                let _ = done.send(outcome);
+            }
+            Control::Shutdown { deadline } => {
+                self.close_listener(now);
+                self.draining_until = Some(deadline);
+                self.record(|t| t.draining_until = Some(deadline));
+                let table = self.table.load();
+                let idle: Vec<usize> = self
+                    .conns
+                    .iter()
+                    .filter(|(_, c)| c.leaving.is_none() && c.session.is_between_requests())
+                    .map(|(k, _)| k)
+                    .collect();
+                for key in idle {
+                    self.feed_plain(key, Done::Nothing, &table, now);
+                    self.settle(key, &table, now);
+                }
+            }
+        }
+    }
+
+    /// Stops accepting: the accept is cancelled, and once it has ended the
+    /// connections already queued are accepted and served, then the
+    /// listener closes.
+    fn close_listener(&mut self, now: Instant) {
+        let Some(mut l) = self.listener.take() else {
+            return;
+        };
+        if l.accept == Arm::Idle {
+            self.retire(l, now);
+            return;
+        }
+        if l.accept == Arm::Armed {
+            l.accept = Arm::Cancelling;
+            self.cancel(Tag::new(Kind::Accept, 0, l.gen as usize));
+        }
+        self.retiring.push(l);
+    }
+
+    /// Closes a listener whose accept has ended, serving the connections the
+    /// kernel already completed (clients like any other), and acknowledges
+    /// pauses once no listener is left.
+    fn retire(&mut self, l: Listener, now: Instant) {
+        if !self.stopping && l.sock.set_nonblocking(true).is_ok() {
+            while let Ok((stream, _)) = l.sock.accept() {
+                if stream.set_nonblocking(false).is_ok() {
+                    self.adopt(stream, now);
+                }
+            }
+        }
+        drop(l);
+        if self.retiring.is_empty() {
+            for done in self.pause_acks.drain(..) {
+                let _ = done.send(Ok(()));
+            }
+        }
+    }
+
+    /// Periodic work: expired deadlines, accept retries (armed next turn).
+    fn on_tick(&mut self, table: &RouteTable, now: Instant) {
+        let expired: Vec<usize> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.leaving.is_none() && c.session.deadline().expired(now))
+            .map(|(k, _)| k)
+            .collect();
+        for key in expired {
+            let conn = &mut self.conns[key];
+            let mut link = Link {
+                pool: &mut self.pool,
+                cfg: &self.cfg,
+                now,
+            };
+            conn.session.on_timeout(&mut link);
+            if conn.session.is_closed() {
+                conn.leaving = Some(Leave::Close);
+            }
+            self.settle(key, table, now);
+        }
+    }
+
+    /// Closes everything (the worker stops or is dropped): cancels every
+    /// armed operation and waits (bounded) for their terminal completions.
+    /// What is still in flight after that is leaked, never freed.
+    fn close_all(&mut self) {
+        if self.stopping && self.conns.is_empty() && self.retiring.is_empty() {
+            return;
+        }
+        self.stopping = true;
+        let now = Instant::now();
+        self.close_listener(now);
+        let table = self.table.load();
+        let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
+        for key in keys {
+            let conn = &mut self.conns[key];
+            if conn.leaving != Some(Leave::Close) {
+                conn.session.release(&mut self.pool);
+                conn.leaving = Some(Leave::Close);
+            }
+            self.settle(key, &table, now);
+        }
+        let until = now + QUIESCE_LIMIT;
+        while !(self.conns.is_empty() && self.retiring.is_empty()) && Instant::now() < until {
+            if self.ring.submit_and_wait().is_err() {
+                break;
+            }
+            self.handle_completions(&table, Instant::now());
+        }
+        for done in self.pause_acks.drain(..) {
+            let _ = done.send(Ok(()));
+        }
+        if !self.conns.is_empty() {
+            tracing::error!(
+                worker = self.id,
+                left = self.conns.len(),
+                "operations still in flight at teardown; their buffers are leaked"
+            );
+            for (_, conn) in self.conns.iter_mut() {
+                std::mem::forget(std::mem::take(&mut conn.out));
+                std::mem::forget(std::mem::take(&mut conn.rbuf));
+                self.counters.closes.add(1);
+            }
+            std::mem::forget(std::mem::take(&mut self.conns));
+        } else if let Some(b) = self.bufs.as_mut() {
+            b.unregister(&self.ring);
+        }
+        let _ = self.ring.submit();
+    }
+}
+
+/// Whether a failed receive or send is simply re-armed (no buffer, a signal,
+/// or a cancel the worker asked for).
+fn is_retry(errno: i32) -> bool {
+    matches!(
+        errno,
+        libc::ENOBUFS | libc::EINTR | libc::EAGAIN | libc::ECANCELED
+    )
+}
