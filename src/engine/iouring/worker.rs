@@ -1011,3 +1011,124 @@ fn is_retry(errno: i32) -> bool {
         libc::ENOBUFS | libc::EINTR | libc::EAGAIN | libc::ECANCELED
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    use super::*;
+    use crate::engine::iouring::probe;
+    use crate::router::Router;
+
+    /// The parts of a worker promoting nowhere, or `None` (printed) where
+    /// io_uring is refused.
+    fn parts(addr: SocketAddr) -> Option<WorkerParts> {
+        let caps = match probe::probe() {
+            Ok(c) => c,
+            Err(why) => {
+                println!("skipped: io_uring refused: {why}");
+                return None;
+            }
+        };
+        Some(WorkerParts {
+            id: 0,
+            addr,
+            wake: Arc::new(EventFd::new().expect("eventfd")),
+            caps,
+            table: Arc::new(SharedTable::new(Router::new().table())),
+            cfg: ConnConfig::default(),
+            counters: Arc::default(),
+            promoter: Arc::new(|_| {}),
+            told: Arc::default(),
+        })
+    }
+
+    /// Turns the worker until `done` or 5 s passed.
+    fn turn_until(worker: &mut Worker, mut done: impl FnMut(&Worker) -> bool) {
+        let until = Instant::now() + Duration::from_secs(5);
+        while !done(worker) && Instant::now() < until {
+            worker.turn();
+        }
+    }
+
+    #[test]
+    fn a_dropped_worker_cancels_its_operations_then_closes_and_counts_its_connections() {
+        let listener = sys::reuseport_listener("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let Some(parts) = parts(addr) else { return };
+        let mut worker = Worker::new(&parts, Some(listener));
+        let mut clients: Vec<TcpStream> =
+            (0..3).map(|_| TcpStream::connect(addr).unwrap()).collect();
+        // One connection with a send in progress: a response it never reads.
+        clients[0]
+            .write_all(b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        turn_until(&mut worker, |w| w.conns.len() == 3);
+        assert_eq!(parts.counters.accepts.get(), 3);
+        // What the actor kernel does to an instance that panicked: drop it,
+        // without `stopping`.
+        drop(worker);
+        assert_eq!(
+            parts.counters.closes.get(),
+            3,
+            "every connection counted closed"
+        );
+        for c in &mut clients {
+            c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut buf = [0u8; 256];
+            // The 404 may come first; then the end.
+            let mut end = false;
+            for _ in 0..4 {
+                match c.read(&mut buf) {
+                    Ok(0) | Err(_) => {
+                        end = true;
+                        break;
+                    }
+                    Ok(_) => {}
+                }
+            }
+            assert!(end, "closed by the server");
+        }
+    }
+
+    #[test]
+    fn a_worker_rebuilt_after_a_panic_stays_paused() {
+        let listener = sys::reuseport_listener("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let Some(parts) = parts(addr) else { return };
+        let (mut mailbox, worker_addr) = super::super::mailbox(parts.clone(), listener);
+        let (done, acked) = flume::bounded(1);
+        worker_addr
+            .tell_control(Control::PauseAccept { done })
+            .expect("tell");
+        let until = Instant::now() + Duration::from_secs(5);
+        while acked.try_recv().is_err() {
+            assert!(Instant::now() < until, "pause never acknowledged");
+            let _ = mailbox.with_actor(|w, _| w.turn());
+            let _ = mailbox.drain(16);
+        }
+        assert!(parts.told.lock().unwrap().paused);
+        // A panic inside the worker: the kernel discards it and rebuilds it.
+        let _ = mailbox.with_actor(|_, _| panic!("injected worker panic"));
+        let until = Instant::now() + Duration::from_secs(5);
+        let rebuilt = loop {
+            if let switchyard_actors::Drained::Backoff(t) = mailbox.drain(16) {
+                std::thread::sleep(t.saturating_duration_since(Instant::now()));
+            }
+            if let Some(listening) = mailbox.with_actor(|w, _| w.listener.is_some()) {
+                break listening;
+            }
+            assert!(Instant::now() < until, "the worker was not rebuilt");
+        };
+        assert!(!rebuilt, "a paused worker must not listen after a restart");
+        // Resuming binds a fresh listener on the shared address.
+        let (done, acked) = flume::bounded(1);
+        worker_addr
+            .tell_control(Control::ResumeAccept { done })
+            .expect("tell");
+        let _ = mailbox.drain(16);
+        acked.recv().expect("ack").expect("resumed");
+        assert_eq!(mailbox.with_actor(|w, _| w.listener.is_some()), Some(true));
+    }
+}
