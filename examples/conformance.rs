@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use switchyard::actors::Addr;
+use switchyard::handler::sse::Event;
 use switchyard::handler::After;
 use switchyard::server::{MetricsMsg, ServerMsg};
 use switchyard::{
@@ -54,6 +55,9 @@ struct Flags {
     /// The longest a request body may take in all.
     #[arg(long, default_value_t = 60000)]
     body_timeout_ms: u64,
+    /// Serve the `/faults/*` routes (for the tests of supervision).
+    #[arg(long)]
+    enable_faults: bool,
 }
 
 /// The running server's actors, for the handlers that talk to them.
@@ -91,7 +95,11 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let handle = match ServerActor::spawn(config, routes()) {
+    let mut router = routes();
+    if flags.enable_faults {
+        fault_routes(&mut router);
+    }
+    let handle = match ServerActor::spawn(config, router) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("conformance: cannot start: {e}");
@@ -99,6 +107,13 @@ fn main() {
         }
     };
     let _ = SERVER.set((handle.server().clone(), handle.metrics().clone()));
+    if let Err(e) = handle.register(RouteSpec::prometheus(
+        "/metrics/prometheus",
+        handle.metrics(),
+    )) {
+        eprintln!("conformance: cannot mount /metrics/prometheus: {e}");
+        std::process::exit(2);
+    }
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "listening on {}", handle.local_addr());
     let _ = out.flush();
@@ -110,6 +125,17 @@ fn main() {
         eprintln!("conformance: shutdown: {e}");
         std::process::exit(1);
     }
+}
+
+/// The `/faults/*` routes (`--enable-faults` only).
+fn fault_routes(r: &mut Router) {
+    // The worker that runs this handler crashes once the response is out:
+    // outside any handler guard, as a bug in the worker itself would.
+    r.post("/faults/worker-panic", |ctx| {
+        switchyard::engine::faults::crash_this_worker();
+        ctx.text("crashing");
+        Ok(())
+    });
 }
 
 /// Every route of the contract.
@@ -152,6 +178,7 @@ fn routes() -> Router {
     r.get("/async/sleep", sleep).asynchronous();
     r.get_future("/async/future", awaited);
     r.get_future("/async/stream", live_stream);
+    r.get_future("/sse", events);
     {
         let mut api = r.group("/api");
         api.asynchronous();
@@ -252,6 +279,35 @@ async fn live_stream(req: Request) -> Result<Response, HttpError> {
                 tokio::time::sleep(delay).await;
             }
             if body.send_async(format!("chunk {i}\n")).await.is_err() {
+                break; // the client went away
+            }
+        }
+    });
+    Ok(resp)
+}
+
+/// `GET /sse?n=K&delay_ms=M`: K server-sent events `id: I` / `data: event
+/// I`, M ms apart; a `Last-Event-ID: J` resumes at J+1.
+async fn events(req: Request) -> Result<Response, HttpError> {
+    let n: u32 = req.query("n").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let delay = Duration::from_millis(millis(req.query("delay_ms"))?);
+    let first = match req.header("last-event-id") {
+        Some(id) => id
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| HttpError::bad_request("Last-Event-ID must be a number"))?
+            .saturating_add(1),
+        None => 0,
+    };
+    let mut resp = Response::new();
+    let stream = resp.sse();
+    actix_rt::spawn(async move {
+        for i in first..n {
+            if i > first {
+                tokio::time::sleep(delay).await;
+            }
+            let event = Event::data(format!("event {i}")).id(i.to_string());
+            if stream.send_async(&event).await.is_err() {
                 break; // the client went away
             }
         }

@@ -131,6 +131,35 @@ impl<A: Actor> Addr<A> {
 
     /// The blocking twin of [`ask`](Self::ask), for plain threads. Never call
     /// it from the thread that runs the asked actor: it would wait on itself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use switchyard_actors::{spawn_on, Actor, Context, Reply, SpawnOptions};
+    ///
+    /// struct Echo;
+    ///
+    /// impl Actor for Echo {
+    ///     type Msg = (String, Reply<String>);
+    ///
+    ///     fn handle(&mut self, (text, reply): Self::Msg, _ctx: &mut Context<Self>) {
+    ///         reply.send(text);
+    ///     }
+    /// }
+    ///
+    /// // The actor runs on an arbiter thread of its own; this thread blocks.
+    /// let _system = actix_rt::System::new();
+    /// let arbiter = actix_rt::Arbiter::new();
+    /// let echo = spawn_on(&arbiter.handle(), || Echo, SpawnOptions::new("echo"));
+    /// let answer = echo.ask_blocking(|reply| ("hi".to_owned(), reply), Duration::from_secs(1));
+    /// assert_eq!(answer.unwrap(), "hi");
+    ///
+    /// arbiter.stop();
+    /// arbiter.join().unwrap();
+    /// let err = echo.ask_blocking(|reply| ("anyone?".to_owned(), reply), Duration::from_secs(1));
+    /// assert!(err.unwrap_err().is_closed());
+    /// ```
     pub fn ask_blocking<R>(
         &self,
         make: impl FnOnce(Reply<R>) -> A::Msg,

@@ -114,15 +114,39 @@ pub(crate) enum Verdict {
     GiveUp,
 }
 
+/// The restart history of one supervised thing (an actor, or a task a
+/// host supervises by hand), judged by its policy.
+#[derive(Clone, Debug)]
+pub struct Restarts {
+    /// Applied on every panic.
+    policy: RestartPolicy,
+    /// When the recent restarts happened, oldest first.
+    history: VecDeque<Instant>,
+}
+
+impl Restarts {
+    /// No restarts yet.
+    pub fn new(policy: RestartPolicy) -> Self {
+        Restarts {
+            policy,
+            history: VecDeque::new(),
+        }
+    }
+
+    /// A panic happened at `now`: the delay before rebuilding, or `None` to
+    /// give up (the policy is exhausted).
+    pub fn after_panic(&mut self, now: Instant) -> Option<Duration> {
+        self.policy.next_restart(&mut self.history, now)
+    }
+}
+
 /// A host's handle on one actor across its instances: factory, policy,
 /// restart history and supervisor.
 pub(crate) struct Life<A> {
     /// Builds each instance.
     factory: Box<dyn FnMut() -> A + Send>,
-    /// Applied on every panic.
-    policy: RestartPolicy,
-    /// When the recent restarts happened, oldest first.
-    history: VecDeque<Instant>,
+    /// The policy and the recent restarts.
+    restarts: Restarts,
     /// Receives exit events.
     supervisor: Option<Recipient<ExitEvent>>,
     /// For events and logs.
@@ -138,8 +162,7 @@ impl<A: Actor> Life<A> {
     ) -> Self {
         Life {
             factory: Box::new(factory),
-            policy,
-            history: VecDeque::new(),
+            restarts: Restarts::new(policy),
             supervisor,
             id,
         }
@@ -169,7 +192,7 @@ impl<A: Actor> Life<A> {
     pub(crate) fn panicked(&mut self, message: String) -> Verdict {
         tracing::error!(actor = %self.id, panic = %message, "actor panicked");
         self.report(ExitReason::Panicked(message));
-        match self.policy.next_restart(&mut self.history, Instant::now()) {
+        match self.restarts.after_panic(Instant::now()) {
             Some(delay) => Verdict::Restart(delay),
             None => {
                 tracing::error!(actor = %self.id, "restart policy exhausted; actor gives up");

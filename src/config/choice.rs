@@ -5,7 +5,21 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Once;
 
-/// The event-loop engine that serves a connection.
+/// The event-loop engine that serves a connection: what an
+/// [`EngineChoice`] resolved to on this machine.
+///
+/// # Examples
+///
+/// ```
+/// use switchyard::{Config, EngineChoice, EngineKind};
+///
+/// let resolved = Config { engine: EngineChoice::Adaptive, ..Config::default() }.resolve()?;
+/// // The adaptive engine serves on epoll on Linux, on std elsewhere.
+/// let expected = if cfg!(target_os = "linux") { EngineKind::Epoll } else { EngineKind::Std };
+/// assert_eq!(resolved.engine, expected);
+/// assert_eq!(EngineKind::Std.to_string(), "std");
+/// # Ok::<(), switchyard::config::ConfigError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EngineKind {
     /// The io_uring completion-based loop (Linux).
@@ -33,7 +47,33 @@ impl fmt::Display for EngineKind {
     }
 }
 
-/// The engine a user asks for.
+/// The engine a user asks for; [`Config::resolve`](super::Config::resolve)
+/// turns it into the [`EngineKind`] that runs, or says why it cannot run
+/// here. Parses from the names `adaptive`, `io-uring`, `epoll` and `std`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use switchyard::{Config, EngineChoice, EngineKind, Server};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // The portable engine runs wherever tokio runs.
+/// let config = Config {
+///     addr: "127.0.0.1:0".into(),
+///     engine: "std".parse::<EngineChoice>()?,
+///     ..Config::default()
+/// };
+/// let handle = Server::new(config).start()?;
+/// assert_eq!(handle.info().engine, EngineKind::Std);
+/// handle.shutdown(Duration::from_secs(5))?;
+///
+/// // io_uring is not built yet: refused at start, with the reason.
+/// let config = Config { engine: EngineChoice::IoUring, ..Config::default() };
+/// assert!(config.resolve().is_err());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum EngineChoice {
     /// Moves load between io_uring and epoll from telemetry (Linux default).
@@ -83,7 +123,24 @@ impl EngineChoice {
     }
 }
 
-/// Which protocols a connection may speak.
+/// Which protocols a connection may speak. Parses from `auto`, `http1`
+/// and `h2c`.
+///
+/// # Examples
+///
+/// ```
+/// use switchyard::{Config, EngineChoice, Protocol};
+///
+/// // h2c with prior knowledge only (curl --http2-prior-knowledge); the std
+/// // engine serves it.
+/// let config = Config {
+///     engine: EngineChoice::Std,
+///     protocol: Protocol::H2c,
+///     ..Config::default()
+/// };
+/// assert!(config.resolve().is_ok());
+/// assert_eq!("http1".parse::<Protocol>().unwrap(), Protocol::Http1);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Protocol {
     /// HTTP/1.1 and h2c, told apart by the first bytes.

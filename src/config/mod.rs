@@ -17,6 +17,46 @@ use crate::router::Dispatch;
 
 /// The server's settings, as a user writes them. Every field has a default a
 /// production server would accept.
+///
+/// # Examples
+///
+/// A configuration names only what it changes:
+///
+/// ```
+/// use std::time::Duration;
+/// use switchyard::{Config, EngineChoice, Protocol};
+///
+/// let config = Config {
+///     addr: "0.0.0.0:8080".into(),
+///     engine: EngineChoice::Epoll,
+///     protocol: Protocol::Http1,
+///     workers: 4,
+///     async_handlers: true, // routes that do not choose run off the loop
+///     max_body: 1024 * 1024,
+///     idle_timeout: Duration::from_secs(15),
+///     ..Config::default()
+/// };
+/// # let _ = config;
+/// ```
+///
+/// Settings that come from text (flags, environment, a file) parse into the
+/// typed choices first:
+///
+/// ```
+/// use switchyard::{Config, EngineChoice, Protocol};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let engine = std::env::var("APP_ENGINE").unwrap_or_else(|_| "std".into());
+/// let config = Config {
+///     engine: engine.parse::<EngineChoice>()?,
+///     protocol: "auto".parse::<Protocol>()?,
+///     ..Config::default()
+/// };
+/// assert!("uring".parse::<EngineChoice>().is_err());
+/// # let _ = config;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Listen address, `HOST:PORT`; port 0 picks a free port (resolved once,
@@ -124,7 +164,27 @@ pub struct Resolved {
 }
 
 impl Config {
-    /// Validates and resolves the configuration.
+    /// Validates and resolves the configuration: what
+    /// [`Server::start`](crate::Server::start) does first, so a
+    /// configuration can be checked before anything binds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{Config, EngineChoice, EngineKind, Protocol};
+    ///
+    /// let config = Config { addr: "127.0.0.1:0".into(), engine: EngineChoice::Std, ..Config::default() };
+    /// let resolved = config.resolve()?;
+    /// assert_eq!(resolved.engine, EngineKind::Std);
+    /// assert!(resolved.workers >= 1); // 0 became one per CPU
+    ///
+    /// let h2c_on_epoll = Config { engine: EngineChoice::Epoll, protocol: Protocol::H2c, ..Config::default() };
+    /// # if cfg!(target_os = "linux") {
+    /// let err = h2c_on_epoll.resolve().unwrap_err();
+    /// println!("{err}"); // protocol h2c is not available on engine epoll yet ...
+    /// # }
+    /// # Ok::<(), switchyard::config::ConfigError>(())
+    /// ```
     pub fn resolve(&self) -> Result<Resolved, ConfigError> {
         let addr = self
             .addr

@@ -23,6 +23,8 @@ pub enum Done<'b> {
     Sent(usize),
     /// The engine shut its write side (the session asked for it).
     WriteShut,
+    /// A read found nothing (the idle proof a draining session asks for).
+    Empty,
     /// Nothing: settle a session a control message changed.
     Nothing,
 }
@@ -61,6 +63,7 @@ pub fn complete(session: &mut H1Session, done: Done<'_>, io: &mut Io<'_, '_>) ->
             session.on_sent(n, &mut link);
         }
         Done::WriteShut => session.on_write_shut(&mut link),
+        Done::Empty => session.on_read_blocked(link.pool),
         Done::Nothing => {}
     }
     if answer(session, io.env, &mut link, &mut io.traffic) {
@@ -92,6 +95,6 @@ pub fn carry(session: &mut H1Session, done: Done<'_>, io: &mut Io<'_, '_>) {
             io.traffic.bytes_out += n as u64;
             session.on_sent(n, &mut link);
         }
-        Done::Eof | Done::Failed | Done::WriteShut | Done::Nothing => {}
+        Done::Eof | Done::Failed | Done::WriteShut | Done::Empty | Done::Nothing => {}
     }
 }

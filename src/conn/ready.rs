@@ -75,6 +75,9 @@ pub fn drive<S: Socket>(
         now: io.now,
     };
     loop {
+        // Draining and idle: one read proves the socket empty before it is
+        // closed (bytes may have come after the last edge was consumed).
+        ready.readable |= session.wants_idle_proof();
         while ready.readable && session.wants_read() {
             match read_once(session, sock, &mut link, &mut io.traffic) {
                 // Edge-triggered: a short read drained the socket, and a FIN
@@ -99,7 +102,10 @@ pub fn drive<S: Socket>(
         if !flush(session, sock, &mut link, &mut io.traffic) || session.is_closed() {
             return Drive::Close;
         }
-        if !(ready.readable && session.wants_read() || session.can_answer()) {
+        if !(ready.readable && session.wants_read()
+            || session.can_answer()
+            || session.wants_idle_proof())
+        {
             return Drive::Open;
         }
     }

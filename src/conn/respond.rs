@@ -11,7 +11,7 @@ use crate::handler::{
 };
 use crate::proto::h1::{self, encode_response, DateCache, EncodeOpts};
 use crate::proto::Version;
-use crate::router::{Dispatch, Lookup, Params, Route, RouteTable};
+use crate::router::{path, Dispatch, Lookup, Params, Route, RouteTable};
 
 /// What a worker or dispatch actor lends to answer one request.
 pub struct Env<'w> {
@@ -195,6 +195,11 @@ enum Routed<'t> {
 /// Runs pre-routing middleware and looks the request up; answers unmatched
 /// requests with the 404/405 fallback.
 fn route<'t>(ctx: &mut Ctx<'_>, table: &'t RouteTable) -> Routed<'t> {
+    if let Err(e) = path::apply(ctx) {
+        let error = HttpError::bad_request(e.reason());
+        fallback(ctx, table, |resp| resp.set_error(&error));
+        return Routed::Answered;
+    }
     if !run_pre(table, ctx) {
         return Routed::Answered;
     }

@@ -137,6 +137,9 @@ pub struct H1Session {
     live: Option<LiveBody>,
     /// Whether an `Upgrade: h2c` request switches the connection to h2c.
     h2c_upgrade: bool,
+    /// Shutdown began: the connection closes at its next request boundary,
+    /// once a read proved no request has arrived.
+    draining: bool,
     /// The request that asked to switch, as h2 stream 1 (after
     /// [`Needs::Upgrade`]).
     upgrade: Option<http::Request<Bytes>>,
@@ -156,6 +159,7 @@ impl H1Session {
             full: false,
             live: None,
             h2c_upgrade: false,
+            draining: false,
             upgrade: None,
         }
     }
@@ -332,12 +336,16 @@ impl H1Session {
     }
 
     /// A read found nothing: an input buffer holding nothing goes back to
-    /// the pool (an idle connection holds no buffer).
+    /// the pool (an idle connection holds no buffer), and a draining
+    /// connection between requests, now proved idle, begins to close.
     pub fn on_read_blocked(&mut self, pool: &mut BufPool) {
         if self.input.as_ref().is_some_and(InBuf::is_empty) {
             if let Some(i) = self.input.take() {
                 pool.put_input(i);
             }
+        }
+        if self.draining && self.is_between_requests() {
+            self.stage = Stage::Closing;
         }
     }
 
@@ -437,14 +445,21 @@ impl H1Session {
         }
     }
 
-    /// Closes the connection gracefully if it is between requests (shutdown
-    /// drains idle connections this way); true if it began closing.
-    pub fn close_if_idle(&mut self) -> bool {
-        let idle = self.is_between_requests();
-        if idle {
-            self.stage = Stage::Closing;
-        }
-        idle
+    /// Shutdown began: requests in flight are answered, and the connection
+    /// closes gracefully at its next request boundary — but only once a
+    /// read came back empty ([`H1Session::on_read_blocked`]), never while a
+    /// request that already arrived waits unread in the socket (the driver
+    /// may not have looked at it yet). The driver makes that read when
+    /// [`H1Session::wants_idle_proof`] says so.
+    pub fn begin_drain(&mut self) {
+        self.draining = true;
+    }
+
+    /// Whether the session is draining and between requests: the driver
+    /// reads once (even without a readiness event), and the connection
+    /// closes if that read finds nothing.
+    pub fn wants_idle_proof(&self) -> bool {
+        self.draining && self.is_between_requests()
     }
 
     /// Gives the session's buffers back to the pool (the connection is dropped).

@@ -168,19 +168,15 @@ pub(crate) async fn serve_h1(
             if Instant::now() >= hard {
                 break;
             }
-            // Bytes already in the socket are a request in flight, not an
-            // idle connection: the arbiter may have been busy in a handler
-            // when they came. The session sees them before it decides.
-            if st.session.is_between_requests() && !upgrade {
+            st.session.begin_drain();
+            // The session closes only once a read proves nothing arrived. It
+            // asks the kernel directly: bytes that came while the arbiter was
+            // busy in a handler are not yet in tokio's readiness.
+            if st.session.wants_idle_proof() && !upgrade {
                 match read_now(&mut st, &mut Arrived(&mut stream), with) {
-                    Read::Blocked => {}
                     Read::Failed => break,
-                    Read::Bytes { .. } | Read::Eof => continue,
+                    Read::Bytes { .. } | Read::Eof | Read::Blocked => continue,
                 }
-            }
-            st.session.close_if_idle();
-            if st.session.wants_shutdown_write() {
-                continue;
             }
         }
         let wants_read = st.session.wants_read() && !upgrade;

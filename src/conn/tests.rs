@@ -500,3 +500,42 @@ fn bytes_received_while_leaving_for_a_promotion_stay_with_the_session() {
     let input = rig.session.take_input();
     assert_eq!(input.filled(), [slow.as_slice(), HELLO].concat().as_slice());
 }
+
+#[test]
+fn a_draining_connection_serves_what_arrived_before_it_closes() {
+    let mut rig = Rig::new(ConnConfig::default());
+    let mut sock = Duplex::new(&[HELLO]);
+    assert!(matches!(rig.readable(&mut sock), Drive::Open));
+    assert!(rig.session.is_between_requests());
+    // A request arrives after the last edge was consumed, then shutdown
+    // begins before the worker saw a new edge.
+    sock.reads.push_back(Some(HELLO.to_vec()));
+    rig.session.begin_drain();
+    assert!(rig.session.wants_idle_proof());
+    // The driver reads without an edge, answers, and only closes once a
+    // read comes back empty.
+    assert!(matches!(rig.writable(&mut sock), Drive::Open));
+    assert_eq!(
+        count(&sock.written, b"Hello, World!"),
+        2,
+        "served, not dropped"
+    );
+    assert!(sock.shut, "then the write side is shut (lingering close)");
+    assert!(!rig.session.wants_idle_proof());
+}
+
+#[test]
+fn a_draining_connection_busy_with_a_request_closes_after_its_answer() {
+    let mut rig = Rig::new(ConnConfig::default());
+    let (a, b) = HELLO.split_at(7);
+    let mut sock = Duplex::new(&[a]);
+    assert!(matches!(rig.readable(&mut sock), Drive::Open));
+    rig.session.begin_drain();
+    assert!(!rig.session.wants_idle_proof(), "a request is in flight");
+    assert!(matches!(rig.writable(&mut sock), Drive::Open));
+    assert!(!sock.shut, "not closed mid-request");
+    sock.reads.push_back(Some(b.to_vec()));
+    assert!(matches!(rig.readable(&mut sock), Drive::Open));
+    assert_eq!(count(&sock.written, b"Hello, World!"), 1);
+    assert!(sock.shut, "closed at the request boundary");
+}

@@ -28,4 +28,7 @@ pub enum Control {
         /// When the remaining connections are closed regardless.
         deadline: Instant,
     },
+    /// Panics the worker: a fault for the tests of its supervision.
+    #[cfg(test)]
+    Crash,
 }

@@ -18,7 +18,10 @@
 //! - keep per-worker counters the metrics actor can read.
 
 #[cfg(target_os = "linux")]
+pub mod control;
+#[cfg(target_os = "linux")]
 pub mod epoll;
+pub mod faults;
 #[cfg(target_os = "linux")]
 pub mod iouring;
 mod listen;

@@ -42,6 +42,53 @@ pub struct ServeInfo {
 }
 
 /// The handler's view of one request and its response.
+///
+/// A plain handler gets `&mut Ctx`: it reads the request (method, path,
+/// route parameters, query, headers, body), borrowed from the connection's
+/// buffers, and writes the response (status, headers, body) into the
+/// connection's reusable [`Response`]. Returning `Err` answers with the
+/// [`HttpError`] instead.
+///
+/// # Examples
+///
+/// ```
+/// use switchyard::{Ctx, HttpError, Router};
+///
+/// fn show_user(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
+///     let id: u64 = ctx
+///         .param("id")
+///         .and_then(|id| id.parse().ok())
+///         .ok_or_else(|| HttpError::bad_request("the id is a number"))?;
+///     let verbose = ctx.query("verbose").is_some_and(|v| v == "1");
+///     ctx.set_header("cache-control", "max-age=60");
+///     ctx.json(&serde_json::json!({ "id": id, "verbose": verbose }))
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut router = Router::new();
+/// router.get("/users/:id", show_user);
+/// // GET /users/7?verbose=1 answers {"id":7,"verbose":true};
+/// // GET /users/ann answers 400.
+/// # let reply = serve(router.clone(), "GET /users/7?verbose=1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+/// # assert!(reply.ends_with(r#"{"id":7,"verbose":true}"#), "{reply}");
+/// # assert!(reply.contains("cache-control: max-age=60\r\n"), "{reply}");
+/// # let reply = serve(router, "GET /users/ann HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+/// # assert!(reply.starts_with("HTTP/1.1 400 "), "{reply}");
+/// # Ok(())
+/// # }
+/// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+/// #     use std::io::{Read, Write};
+/// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+/// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+/// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+/// #     conn.write_all(request.as_bytes())?;
+/// #     let mut reply = String::new();
+/// #     conn.read_to_string(&mut reply)?;
+/// #     drop(conn);
+/// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+/// #     Ok(reply)
+/// # }
+/// ```
 pub struct Ctx<'r> {
     /// Method; owned only when pre-routing middleware rewrote it.
     method: Cow<'r, str>,
@@ -110,12 +157,88 @@ impl<'r> Ctx<'r> {
         &self.path
     }
 
-    /// Rewrites the path before routing (pre-routing middleware).
+    /// Rewrites the path before routing (pre-routing middleware, see
+    /// [`Router::pre`](crate::Router::pre)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{Flow, Router};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// // Serve the old API paths from the new routes.
+    /// router.pre(|ctx| {
+    ///     if let Some(rest) = ctx.path().strip_prefix("/v1/") {
+    ///         let path = format!("/api/{rest}");
+    ///         ctx.set_path(path);
+    ///     }
+    ///     Ok(Flow::Continue)
+    /// });
+    /// router.get("/api/items", |ctx| {
+    ///     ctx.text("items");
+    ///     Ok(())
+    /// });
+    /// # let reply = serve(router, "GET /v1/items HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.ends_with("\r\n\r\nitems"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn set_path(&mut self, path: impl Into<String>) {
         self.path = Cow::Owned(path.into());
     }
 
-    /// The matched route's pattern (`/users/:id`), empty when unmatched.
+    /// The matched route's pattern (`/users/:id`), empty when unmatched:
+    /// a label for logs and metrics that does not grow with the paths.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::handler::After;
+    /// use switchyard::{Ctx, Router};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// // An access log: one line per answer, routes named by their pattern.
+    /// router.use_middleware(After(|ctx: &mut Ctx<'_>| {
+    ///     let status = ctx.response().status();
+    ///     let route = if ctx.pattern().is_empty() { "-" } else { ctx.pattern() };
+    ///     let line = format!("{} {route} {status} {:?}", ctx.method(), ctx.dispatch());
+    ///     ctx.set_header("x-log", &line); // a real log would write it out
+    /// }));
+    /// router.get("/users/:id", |ctx| {
+    ///     ctx.text("user");
+    ///     Ok(())
+    /// });
+    /// # let reply = serve(router, "GET /users/42 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.contains("x-log: GET /users/:id 200 Inline\r\n"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn pattern(&self) -> &str {
         self.pattern
     }
@@ -125,7 +248,41 @@ impl<'r> Ctx<'r> {
         self.parts.query
     }
 
-    /// The first value of query parameter `key`, percent-decoded.
+    /// The first value of query parameter `key`, percent-decoded (`+` is a
+    /// space, as in a form).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.get("/search", |ctx| {
+    ///     let q = ctx.query("q").unwrap_or_default(); // a Cow: borrowed unless decoded
+    ///     let page: u32 = ctx.query("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+    ///     let body = format!("{q} (page {page})");
+    ///     ctx.text(&body);
+    ///     Ok(())
+    /// });
+    /// // GET /search?q=caf%C3%A9+au+lait answers "café au lait (page 1)".
+    /// # let reply = serve(router, "GET /search?q=caf%C3%A9+au+lait HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.ends_with("\r\n\r\ncafé au lait (page 1)"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn query(&self, key: &str) -> Option<Cow<'r, str>> {
         query_value(self.parts.query, key)
     }
@@ -133,6 +290,37 @@ impl<'r> Ctx<'r> {
     /// A route parameter by name (`:id`, `*path`), percent-decoded, except
     /// `%2F`, which stays as sent: a value holds a `/` only where the
     /// request had a separator (inside a catch-all).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.get("/users/:id/files/*path", |ctx| {
+    ///     let body = format!("{} wants {}", ctx.param("id").unwrap_or(""), ctx.param("path").unwrap_or(""));
+    ///     ctx.text(&body);
+    ///     Ok(())
+    /// });
+    /// // GET /users/j%C3%BCrgen/files/docs/a.txt answers "jürgen wants docs/a.txt".
+    /// # let reply = serve(router, "GET /users/j%C3%BCrgen/files/docs/a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.ends_with("\r\n\r\njürgen wants docs/a.txt"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn param(&self, name: &str) -> Option<&str> {
         let i = self.param_names.iter().position(|n| &**n == name)?;
         self.param_at(i)
@@ -148,6 +336,40 @@ impl<'r> Ctx<'r> {
 
     /// A request header's value (name matched ASCII case-insensitively), when it
     /// is valid UTF-8. `host` is the request's authority (see [`Ctx::host`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{HttpError, Router};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.get("/private", |ctx| {
+    ///     match ctx.header("authorization") {
+    ///         Some("Bearer let-me-in") => {
+    ///             ctx.text("welcome");
+    ///             Ok(())
+    ///         }
+    ///         _ => Err(HttpError::new(401, "who are you?")),
+    ///     }
+    /// });
+    /// # let reply = serve(router, "GET /private HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer let-me-in\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.ends_with("\r\n\r\nwelcome"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn header(&self, name: &str) -> Option<&'r str> {
         self.header_bytes(name)
             .and_then(|v| std::str::from_utf8(v).ok())
@@ -163,12 +385,78 @@ impl<'r> Ctx<'r> {
 
     /// The host the request is for: the authority of an absolute-form
     /// target or h2's `:authority` when present, else the `Host` field.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.get("/", |ctx| {
+    ///     let site = match ctx.host().map(|h| h.split(':').next().unwrap_or(h)) {
+    ///         Some("blog.example.com") => "blog",
+    ///         _ => "main site",
+    ///     };
+    ///     ctx.text(site);
+    ///     Ok(())
+    /// });
+    /// # let reply = serve(router, "GET / HTTP/1.1\r\nHost: blog.example.com:8080\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.ends_with("\r\n\r\nblog"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn host(&self) -> Option<&'r str> {
         self.header("host")
     }
 
     /// Every request header, in order received; a `Host` field carries the
     /// request's authority when the target gave one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.get("/debug/headers", |ctx| {
+    ///     let mut body = String::new();
+    ///     for (name, value) in ctx.headers() {
+    ///         body.push_str(&format!("{name}: {}\n", String::from_utf8_lossy(value)));
+    ///     }
+    ///     ctx.text(&body);
+    ///     Ok(())
+    /// });
+    /// # let reply = serve(router, "GET /debug/headers HTTP/1.1\r\nHost: localhost\r\nX-Trace: abc\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.contains("\r\n\r\nHost: localhost\nX-Trace: abc\n"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn headers(&self) -> impl Iterator<Item = (&'r str, &'r [u8])> {
         let authority = self.parts.authority;
         self.parts.headers.iter().map(move |h| match authority {
@@ -177,7 +465,40 @@ impl<'r> Ctx<'r> {
         })
     }
 
-    /// The request body (de-chunked).
+    /// The request body (de-chunked), whole: a handler runs once all of it
+    /// has arrived ([`Config::max_body`](crate::Config::max_body) bounds it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{HttpError, Router};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.post("/count", |ctx| {
+    ///     let text = std::str::from_utf8(ctx.body())
+    ///         .map_err(|_| HttpError::bad_request("send UTF-8 text"))?;
+    ///     let words = text.split_whitespace().count();
+    ///     ctx.text(&words.to_string());
+    ///     Ok(())
+    /// });
+    /// # let reply = serve(router, "POST /count HTTP/1.1\r\nHost: localhost\r\nContent-Length: 13\r\nConnection: close\r\n\r\none two three")?;
+    /// # assert!(reply.ends_with("\r\n\r\n3"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn body(&self) -> &'r [u8] {
         self.parts.body
     }
@@ -190,6 +511,8 @@ impl<'r> Ctx<'r> {
     /// the wrong shape. (A body over the size limit never gets here: the
     /// protocol layer answers 413 first.)
     ///
+    /// # Examples
+    ///
     /// ```
     /// use switchyard::{Ctx, HttpError};
     ///
@@ -201,7 +524,29 @@ impl<'r> Ctx<'r> {
     ///     ctx.text(&format!("hello {}", g.name));
     ///     Ok(())
     /// }
-    /// # let _ = greet;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = switchyard::Router::new();
+    /// router.post("/greet", greet);
+    /// // {"name":"ann"} answers "hello ann"; {"nom":"ann"} answers 422.
+    /// # let reply = serve(router.clone(), "POST /greet HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 14\r\nConnection: close\r\n\r\n{\"name\":\"ann\"}")?;
+    /// # assert!(reply.ends_with("\r\n\r\nhello ann"), "{reply}");
+    /// # let reply = serve(router, "POST /greet HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 13\r\nConnection: close\r\n\r\n{\"nom\":\"ann\"}")?;
+    /// # assert!(reply.starts_with("HTTP/1.1 422 "), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
     /// ```
     pub fn json_body<T: serde::de::DeserializeOwned>(&self) -> Result<T, HttpError> {
         if !self.header_bytes("content-type").is_some_and(is_json_type) {
@@ -221,6 +566,7 @@ impl<'r> Ctx<'r> {
     }
 
     /// Where this handler runs: `Inline` on the loop worker, `Async` off it.
+    /// A handler on an inline route must not block.
     pub fn dispatch(&self) -> Dispatch {
         self.info.dispatch
     }
@@ -235,23 +581,155 @@ impl<'r> Ctx<'r> {
         self.resp
     }
 
-    /// Sets the response status.
+    /// Sets the response status; the body and headers are set apart.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.post("/jobs", |ctx| {
+    ///     ctx.status(202).header("location", "/jobs/1");
+    ///     ctx.text("queued");
+    ///     Ok(())
+    /// });
+    /// # let reply = serve(router, "POST /jobs HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.starts_with("HTTP/1.1 202 "), "{reply}");
+    /// # assert!(reply.contains("location: /jobs/1\r\n"), "{reply}");
+    /// # assert!(reply.ends_with("\r\n\r\nqueued"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn status(&mut self, status: u16) -> &mut Response {
         self.resp.set_status(status)
     }
 
-    /// Appends a response header.
+    /// Appends a response header (see [`Response::header`] for the names it
+    /// refuses and the bytes it drops).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.get("/page", |ctx| {
+    ///     ctx.set_header("cache-control", "no-cache");
+    ///     ctx.set_header("set-cookie", "a=1");
+    ///     ctx.set_header("set-cookie", "b=2"); // appended, not replaced
+    ///     ctx.bytes("text/html; charset=utf-8", b"<p>hi</p>");
+    ///     Ok(())
+    /// });
+    /// # let reply = serve(router, "GET /page HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.contains("set-cookie: a=1\r\nset-cookie: b=2\r\n"), "{reply}");
+    /// # assert!(reply.contains("content-type: text/html; charset=utf-8\r\n"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     #[inline]
     pub fn set_header(&mut self, name: &str, value: &str) -> &mut Response {
         self.resp.header(name, value)
     }
 
     /// A `text/plain` body.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.get("/hello/:name", |ctx| {
+    ///     let greeting = format!("Hello, {}!", ctx.param("name").unwrap_or("World"));
+    ///     ctx.text(&greeting);
+    ///     Ok(())
+    /// });
+    /// # let reply = serve(router, "GET /hello/Ada HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.contains("content-type: text/plain\r\n"), "{reply}");
+    /// # assert!(reply.ends_with("\r\n\r\nHello, Ada!"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn text(&mut self, body: &str) -> &mut Response {
         self.resp.text(body)
     }
 
-    /// An `application/json` body.
+    /// An `application/json` body serialized from `value`; a value that
+    /// cannot be serialized is a 500.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// #[derive(serde::Serialize)]
+    /// struct Item {
+    ///     id: u32,
+    ///     name: &'static str,
+    /// }
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.get("/items", |ctx| ctx.json(&[Item { id: 1, name: "hammer" }]));
+    /// // GET /items answers [{"id":1,"name":"hammer"}].
+    /// # let reply = serve(router, "GET /items HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.contains("content-type: application/json\r\n"), "{reply}");
+    /// # assert!(reply.ends_with(r#"[{"id":1,"name":"hammer"}]"#), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn json<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<(), HttpError> {
         self.resp.json(value).map(drop)
     }
@@ -261,23 +739,153 @@ impl<'r> Ctx<'r> {
         self.resp.bytes(content_type, body)
     }
 
-    /// A redirect (300..=308) to `location`.
+    /// A redirect (300..=308) to `location`; another status is a 500.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.get("/old/*rest", |ctx| {
+    ///     let location = format!("/new/{}", ctx.param("rest").unwrap_or(""));
+    ///     ctx.redirect(308, &location)
+    /// });
+    /// # let reply = serve(router, "GET /old/a/b HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.starts_with("HTTP/1.1 308 "), "{reply}");
+    /// # assert!(reply.contains("location: /new/a/b\r\n"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn redirect(&mut self, status: u16, location: &str) -> Result<(), HttpError> {
         self.resp.redirect(status, location).map(drop)
     }
 
-    /// A bodiless response.
+    /// A bodiless response (see [`Response::no_content`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.delete("/items/:id", |ctx| {
+    ///     ctx.no_content(204);
+    ///     Ok(())
+    /// });
+    /// # let reply = serve(router, "DELETE /items/1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.starts_with("HTTP/1.1 204 "), "{reply}");
+    /// # assert!(reply.ends_with("\r\n\r\n"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn no_content(&mut self, status: u16) -> &mut Response {
         self.resp.no_content(status)
     }
 
     /// Starts a streamed body (chunked on HTTP/1.1); write it with
-    /// [`Response::write_chunk`].
+    /// [`Response::write_chunk`]. The chunks leave when the handler returns;
+    /// for a body produced after that, see [`Response::live`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.get("/numbers", |ctx| {
+    ///     let resp = ctx.stream("text/plain");
+    ///     for i in 1..=3 {
+    ///         resp.write_chunk(format!("{i}\n").as_bytes()); // one chunk each
+    ///     }
+    ///     Ok(())
+    /// });
+    /// # let reply = serve(router, "GET /numbers HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.contains("transfer-encoding: chunked\r\n"), "{reply}");
+    /// # assert!(reply.ends_with("\r\n\r\n2\r\n1\n\r\n2\r\n2\n\r\n2\r\n3\n\r\n0\r\n\r\n"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn stream(&mut self, content_type: &str) -> &mut Response {
         self.resp.start_stream(content_type)
     }
 
-    /// An owned copy of the request, for a future handler.
+    /// An owned copy of the request (method, path, query, headers, route
+    /// parameters, body), for work that outlives the handler.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use switchyard::{Request, Router};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (audit, log) = mpsc::channel::<Request>();
+    /// let audit = std::sync::Mutex::new(audit);
+    /// let mut router = Router::new();
+    /// router.post("/orders/:id", move |ctx| {
+    ///     let _ = audit.lock().unwrap().send(ctx.to_request()); // read later, elsewhere
+    ///     ctx.no_content(202);
+    ///     Ok(())
+    /// });
+    /// # let reply = serve(router, "POST /orders/9 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\nConnection: close\r\n\r\ntwo apples")?;
+    /// let req = log.recv()?;
+    /// assert_eq!(req.param("id"), Some("9"));
+    /// assert_eq!(&req.body()[..], b"two apples");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn to_request(&self) -> super::Request {
         super::Request::from_ctx(self)
     }

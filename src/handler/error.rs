@@ -10,6 +10,45 @@ use std::fmt;
 /// `serde_json::Error` included, since `?` on one is a response that failed
 /// to serialize; a request body that fails to parse is a client error, which
 /// [`Ctx::json_body`](super::Ctx::json_body) answers 400 or 422.
+///
+/// # Examples
+///
+/// ```
+/// use switchyard::{Ctx, HttpError, Router};
+///
+/// fn download(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
+///     let name = ctx.param("name").unwrap_or_default();
+///     if name.starts_with('.') {
+///         return Err(HttpError::new(403, "hidden files are private"));
+///     }
+///     let data = std::fs::read(format!("/srv/files/{name}"))
+///         .map_err(|_| HttpError::not_found())?;
+///     let _config = std::fs::read_to_string("/etc/app.toml")?; // io::Error: a plain 500
+///     ctx.bytes("application/octet-stream", &data);
+///     Ok(())
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut router = Router::new();
+/// router.get("/files/:name", download);
+/// # let reply = serve(router, "GET /files/.env HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+/// # assert!(reply.starts_with("HTTP/1.1 403 "), "{reply}");
+/// # assert!(reply.ends_with("\r\n\r\nhidden files are private"), "{reply}");
+/// # Ok(())
+/// # }
+/// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+/// #     use std::io::{Read, Write};
+/// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+/// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+/// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+/// #     conn.write_all(request.as_bytes())?;
+/// #     let mut reply = String::new();
+/// #     conn.read_to_string(&mut reply)?;
+/// #     drop(conn);
+/// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+/// #     Ok(reply)
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpError {
     /// The response status, 400..=599 by convention (any valid code is kept).
@@ -32,6 +71,18 @@ impl HttpError {
 
     /// The same error answered with an `application/json` body
     /// `{"error": message}`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{HttpError, Response};
+    ///
+    /// let err = HttpError::new(429, "slow down").with_json_body();
+    /// let mut resp = Response::new();
+    /// resp.set_error(&err);
+    /// assert_eq!(resp.status(), 429);
+    /// assert_eq!(resp.body(), br#"{"error":"slow down"}"#);
+    /// ```
     pub fn with_json_body(mut self) -> Self {
         self.json = true;
         self
@@ -46,6 +97,25 @@ impl HttpError {
     /// for malformed JSON (a syntax error, a truncated document), 422 for
     /// well-formed JSON of the wrong shape (a missing field, a wrong type);
     /// with a JSON body naming the problem.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::HttpError;
+    ///
+    /// #[derive(Debug, serde::Deserialize)]
+    /// struct Point {
+    ///     x: i32,
+    ///     y: i32,
+    /// }
+    ///
+    /// let parse = |body: &str| {
+    ///     serde_json::from_str::<Point>(body).map_err(|e| HttpError::from_request_json(&e))
+    /// };
+    /// assert_eq!(parse(r#"{"x": 1, "y": 2"#).unwrap_err().status(), 400); // truncated
+    /// assert_eq!(parse(r#"{"x": 1}"#).unwrap_err().status(), 422); // no `y`
+    /// assert!(parse(r#"{"x": 1, "y": 2}"#).is_ok());
+    /// ```
     pub fn from_request_json(err: &serde_json::Error) -> Self {
         use serde_json::error::Category;
         let status = match err.classify() {
@@ -56,6 +126,17 @@ impl HttpError {
     }
 
     /// 400 Bad Request with a message.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::HttpError;
+    ///
+    /// let err = HttpError::bad_request("`limit` must be a number");
+    /// assert_eq!(err.status(), 400);
+    /// assert_eq!(err.to_string(), "400 `limit` must be a number");
+    /// assert!(!err.is_server_error());
+    /// ```
     pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(400, message)
     }

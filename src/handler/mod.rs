@@ -8,6 +8,7 @@ mod error;
 mod middleware;
 mod request;
 mod response;
+pub mod sse;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -31,7 +32,24 @@ pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Response, HttpError>
 /// dispatched off the loop.
 pub type FutureFn = dyn Fn(Request) -> HandlerFuture + Send + Sync;
 
-/// A route's handler.
+/// A route's handler, as [`Router::handle`](crate::Router::handle) and
+/// [`RouteSpec`](crate::RouteSpec) take it (the shortcuts such as
+/// [`Router::get`](crate::Router::get) wrap it for you).
+///
+/// # Examples
+///
+/// ```
+/// use switchyard::{Handler, Request, Response, Router};
+///
+/// let mut router = Router::new();
+/// router.handle("PURGE", "/cache", Handler::plain(|ctx| {
+///     ctx.no_content(204);
+///     Ok(())
+/// }));
+/// router.handle("GET", "/later", Handler::future(|req: Request| async move {
+///     Ok(Response::with_text(req.path()))
+/// }));
+/// ```
 #[derive(Clone)]
 pub enum Handler {
     /// Runs over `&mut Ctx`.

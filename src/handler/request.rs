@@ -11,7 +11,43 @@ use crate::config::EngineKind;
 use crate::proto::Version;
 use crate::router::Dispatch;
 
-/// An owned request.
+/// An owned request: what a future handler receives (see
+/// [`Router::get_future`](crate::Router::get_future)). It holds copies of
+/// everything a [`Ctx`] borrows, so the handler may await for as long as it
+/// needs.
+///
+/// # Examples
+///
+/// ```
+/// use switchyard::{HttpError, Request, Response, Router};
+///
+/// async fn lookup(req: Request) -> Result<Response, HttpError> {
+///     let id = req.param("id").ok_or_else(HttpError::not_found)?;
+///     let lang = req.header("accept-language").unwrap_or("en");
+///     // ... await a database here ...
+///     Ok(Response::with_text(&format!("order {id} ({lang})")))
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut router = Router::new();
+/// router.get_future("/orders/:id", lookup);
+/// # let reply = serve(router, "GET /orders/12 HTTP/1.1\r\nHost: localhost\r\nAccept-Language: fr\r\nConnection: close\r\n\r\n")?;
+/// # assert!(reply.ends_with("\r\n\r\norder 12 (fr)"), "{reply}");
+/// # Ok(())
+/// # }
+/// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+/// #     use std::io::{Read, Write};
+/// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+/// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+/// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+/// #     conn.write_all(request.as_bytes())?;
+/// #     let mut reply = String::new();
+/// #     conn.read_to_string(&mut reply)?;
+/// #     drop(conn);
+/// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+/// #     Ok(reply)
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Request {
     /// Method token.
@@ -74,6 +110,35 @@ impl Request {
     }
 
     /// The first value of query parameter `key`, percent-decoded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{Request, Response, Router};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.get_future("/search", |req: Request| async move {
+    ///     let q = req.query("q").unwrap_or_default();
+    ///     Ok(Response::with_text(&format!("results for {q}")))
+    /// });
+    /// # let reply = serve(router, "GET /search?q=red+shoes HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.ends_with("\r\n\r\nresults for red shoes"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn query(&self, key: &str) -> Option<Cow<'_, str>> {
         query_value(&self.query, key)
     }
@@ -99,7 +164,46 @@ impl Request {
         self.headers.iter().map(|(n, v)| (n.as_str(), &v[..]))
     }
 
-    /// The body.
+    /// The body, whole (a cheap clone of it can move into another task).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{HttpError, Request, Response, Router};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Order {
+    ///     item: String,
+    ///     count: u32,
+    /// }
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.post_future("/orders", |req: Request| async move {
+    ///     let order: Order = serde_json::from_slice(req.body())
+    ///         .map_err(|e| HttpError::from_request_json(&e))?; // 400 or 422
+    ///     let mut resp = Response::with_text(&format!("{} x {}", order.count, order.item));
+    ///     resp.set_status(201);
+    ///     Ok(resp)
+    /// });
+    /// # let reply = serve(router, "POST /orders HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 25\r\nConnection: close\r\n\r\n{\"item\":\"pear\",\"count\":2}")?;
+    /// # assert!(reply.starts_with("HTTP/1.1 201 "), "{reply}");
+    /// # assert!(reply.ends_with("\r\n\r\n2 x pear"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn body(&self) -> &Bytes {
         &self.body
     }

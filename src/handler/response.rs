@@ -33,7 +33,8 @@ const LIVE_QUEUE: usize = 16;
 
 /// The writing end of a live response body (see [`Response::live`]): each
 /// piece leaves the server as soon as the connection can take it. Dropping
-/// the sender ends the body.
+/// the sender ends the body. [`send`](Self::send) (from a thread) and
+/// [`send_async`](Self::send_async) (from a task) show both ways to feed it.
 #[derive(Clone, Debug)]
 pub struct BodySender(flume::Sender<bytes::Bytes>);
 
@@ -53,6 +54,46 @@ impl std::error::Error for BodyClosed {}
 impl BodySender {
     /// Sends one piece, waiting (blocking the thread) while the connection is
     /// behind; for plain handlers and threads. Empty pieces are skipped.
+    /// An error means the client is gone: stop producing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use switchyard::Router;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.get("/progress", |ctx| {
+    ///     let body = ctx.response().live("text/plain");
+    ///     std::thread::spawn(move || {
+    ///         for pct in [0, 50, 100] {
+    ///             if body.send(format!("{pct}%\n")).is_err() {
+    ///                 return; // the client went away
+    ///             }
+    ///             std::thread::sleep(Duration::from_millis(10));
+    ///         }
+    ///         // Dropping `body` ends the response.
+    ///     });
+    ///     Ok(())
+    /// });
+    /// # let reply = serve(router, "GET /progress HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.ends_with("0%\n\r\n4\r\n50%\n\r\n5\r\n100%\n\r\n0\r\n\r\n"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn send(&self, piece: impl Into<bytes::Bytes>) -> Result<(), BodyClosed> {
         let piece = piece.into();
         if piece.is_empty() {
@@ -63,6 +104,46 @@ impl BodySender {
 
     /// Sends one piece, awaiting room while the connection is behind; for
     /// tasks. Empty pieces are skipped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use switchyard::{HttpError, Request, Response, Router};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.get_future("/events", |_req: Request| async move {
+    ///     let mut resp = Response::new();
+    ///     let body = resp.live("text/event-stream");
+    ///     actix_rt::spawn(async move {
+    ///         for n in 1..=3 {
+    ///             if body.send_async(format!("data: {n}\n\n")).await.is_err() {
+    ///                 break; // the client went away
+    ///             }
+    ///             tokio::time::sleep(Duration::from_millis(10)).await;
+    ///         }
+    ///     });
+    ///     Ok::<_, HttpError>(resp)
+    /// });
+    /// # let reply = serve(router, "GET /events HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.contains("content-type: text/event-stream\r\n"), "{reply}");
+    /// # assert!(reply.ends_with("data: 3\n\n\r\n0\r\n\r\n"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub async fn send_async(&self, piece: impl Into<bytes::Bytes>) -> Result<(), BodyClosed> {
         let piece = piece.into();
         if piece.is_empty() {
@@ -70,9 +151,34 @@ impl BodySender {
         }
         self.0.send_async(piece).await.map_err(|_| BodyClosed)
     }
+
+    /// Whether the connection is gone (the client left, or the response was
+    /// dropped): no later send can succeed, so a producer can stop early,
+    /// without waiting for its next piece to fail.
+    pub fn is_closed(&self) -> bool {
+        self.0.is_disconnected()
+    }
 }
 
 /// A response under construction.
+///
+/// # Examples
+///
+/// A plain handler writes the connection's own `Response` through its
+/// [`Ctx`](super::Ctx); a future handler builds one and returns it. Writers
+/// chain:
+///
+/// ```
+/// use switchyard::Response;
+///
+/// let mut resp = Response::new();
+/// resp.set_status(201)
+///     .header("location", "/items/7")
+///     .text("created");
+/// assert_eq!(resp.status(), 201);
+/// assert!(resp.has_header("Location"));
+/// assert_eq!(resp.body(), b"created");
+/// ```
 #[derive(Debug)]
 pub struct Response {
     /// Status code; 200 until a writer sets another.
@@ -91,6 +197,10 @@ pub struct Response {
     close: bool,
     /// The pieces of a live body, until the connection takes them.
     live: Option<flume::Receiver<bytes::Bytes>>,
+    /// Where the `content-type` line starts in `headers`: a response has one
+    /// content type, so setting another (a second body, or an explicit
+    /// header after `text`) replaces it.
+    content_type_at: Option<usize>,
 }
 
 impl Default for Response {
@@ -99,21 +209,38 @@ impl Default for Response {
     }
 }
 
-/// Headers the protocol layer writes itself.
+/// Header names the response treats specially.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Name {
+    /// Any other name.
+    Plain,
+    /// Written by the protocol layer itself: refused.
+    Framing,
+    /// `content-type`: at most one, the last set wins.
+    ContentType,
+}
+
+/// What kind of name `name` is.
 #[inline]
-fn is_framing(name: &str) -> bool {
-    // Lengths first: most names are rejected without a comparison.
-    match name.len() {
+fn classify(name: &str) -> Name {
+    // Lengths first: most names are told apart without a comparison.
+    let framing = match name.len() {
         14 => name.eq_ignore_ascii_case("content-length"),
         17 => name.eq_ignore_ascii_case("transfer-encoding"),
         10 => name.eq_ignore_ascii_case("connection"),
+        12 if name.eq_ignore_ascii_case("content-type") => return Name::ContentType,
         _ => false,
+    };
+    if framing {
+        Name::Framing
+    } else {
+        Name::Plain
     }
 }
 
 /// Whether `name` is a field name (RFC 9110 §5.1: a non-empty `token`).
 /// Anything else could smuggle a second header, or a framing header past
-/// [`is_framing`], once written.
+/// the framing check, once written.
 #[inline]
 fn is_token(name: &str) -> bool {
     crate::proto::chars::is_token(name.as_bytes())
@@ -151,6 +278,7 @@ impl Response {
             written: false,
             close: false,
             live: None,
+            content_type_at: None,
         }
     }
 
@@ -164,9 +292,21 @@ impl Response {
         self.written = false;
         self.close = false;
         self.live = None;
+        self.content_type_at = None;
     }
 
-    /// Asks the protocol layer to close the connection after this response.
+    /// Asks the protocol layer to close the connection after this response
+    /// (`connection: close` on HTTP/1.1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Response;
+    ///
+    /// let mut resp = Response::with_text("bye");
+    /// resp.set_close();
+    /// assert!(resp.wants_close());
+    /// ```
     pub fn set_close(&mut self) -> &mut Self {
         self.close = true;
         self
@@ -192,6 +332,22 @@ impl Response {
     /// Appends a header line. A name that is not an HTTP token (RFC 9110
     /// §5.1) is refused (the call does nothing); control bytes (CR, LF, NUL,
     /// …) are dropped from the value, so a header can never split the head.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Response;
+    ///
+    /// let mut resp = Response::new();
+    /// resp.header("x-request-id", "abc-123")
+    ///     .header("x-bad name", "refused")      // not a token: ignored
+    ///     .header("x-split", "a\r\nset-cookie: x") // CR and LF dropped
+    ///     .header("content-length", "99");       // framing is the protocol's
+    /// assert_eq!(
+    ///     resp.header_block(),
+    ///     b"x-request-id: abc-123\r\nx-split: aset-cookie: x\r\n"
+    /// );
+    /// ```
     #[inline]
     pub fn header(&mut self, name: &str, value: &str) -> &mut Self {
         self.header_bytes(name, value.as_bytes())
@@ -207,8 +363,12 @@ impl Response {
     // is checked at compile time; the refusal is out of line.
     #[inline]
     pub fn header_bytes(&mut self, name: &str, value: &[u8]) -> &mut Self {
-        if !is_token(name) || is_framing(name) {
+        let kind = classify(name);
+        if !is_token(name) || kind == Name::Framing {
             return self.refuse_header(name);
+        }
+        if kind == Name::ContentType {
+            self.replace_content_type();
         }
         self.headers.reserve(name.len() + value.len() + 4);
         self.headers.extend_from_slice(name.as_bytes());
@@ -217,6 +377,18 @@ impl Response {
         self.headers.extend_from_slice(b"\r\n");
         self.written = true;
         self
+    }
+
+    /// Removes the `content-type` line set before, if any, and notes where
+    /// the next one starts.
+    #[inline]
+    fn replace_content_type(&mut self) {
+        if let Some(at) = self.content_type_at.take() {
+            let end = memchr::memchr(b'\n', &self.headers[at..])
+                .map_or(self.headers.len(), |n| at + n + 1);
+            self.headers.drain(at..end);
+        }
+        self.content_type_at = Some(self.headers.len());
     }
 
     /// Logs why a header was not added (see [`Response::header_bytes`]).
@@ -235,7 +407,18 @@ impl Response {
         &self.headers
     }
 
-    /// Iterates the headers as `(name, value)` pairs.
+    /// Iterates the headers as `(name, value)` pairs, in the order set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Response;
+    ///
+    /// let mut resp = Response::with_text("hi");
+    /// resp.header("vary", "accept");
+    /// let names: Vec<&[u8]> = resp.headers().map(|(name, _)| name).collect();
+    /// assert_eq!(names, [&b"content-type"[..], b"vary"]);
+    /// ```
     pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         self.headers.split(|&b| b == b'\n').filter_map(|line| {
             let line = line.strip_suffix(b"\r")?;
@@ -280,7 +463,21 @@ impl Response {
         self.bytes("text/plain", body.as_bytes())
     }
 
-    /// An `application/json` body serialized from `value`.
+    /// An `application/json` body serialized from `value`; a value that
+    /// cannot be serialized (a map keyed by something other than strings or
+    /// numbers, a failing `Serialize` impl) is an error answered 500.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Response;
+    ///
+    /// let mut resp = Response::new();
+    /// resp.json(&serde_json::json!({ "ok": true }))?;
+    /// assert_eq!(resp.body(), br#"{"ok":true}"#);
+    /// assert!(resp.headers().any(|h| h == (&b"content-type"[..], &b"application/json"[..])));
+    /// # Ok::<(), switchyard::HttpError>(())
+    /// ```
     pub fn json<T: serde::Serialize + ?Sized>(
         &mut self,
         value: &T,
@@ -294,6 +491,17 @@ impl Response {
     }
 
     /// A body of any content type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Response;
+    ///
+    /// let png: &[u8] = &[0x89, b'P', b'N', b'G'];
+    /// let mut resp = Response::new();
+    /// resp.bytes("image/png", png).header("cache-control", "max-age=3600");
+    /// assert_eq!(resp.body(), png);
+    /// ```
     pub fn bytes(&mut self, content_type: &str, body: &[u8]) -> &mut Self {
         self.header("content-type", content_type);
         self.body.clear();
@@ -303,7 +511,21 @@ impl Response {
         self
     }
 
-    /// A redirect (300..=308) to `location`, without a body.
+    /// A redirect (300..=308) to `location`, without a body; another
+    /// status is an error answered 500.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Response;
+    ///
+    /// let mut resp = Response::new();
+    /// resp.redirect(303, "/orders/7")?;
+    /// assert_eq!(resp.status(), 303);
+    /// assert!(resp.headers().any(|h| h == (&b"location"[..], &b"/orders/7"[..])));
+    /// assert!(resp.redirect(200, "/nowhere").is_err());
+    /// # Ok::<(), switchyard::HttpError>(())
+    /// ```
     pub fn redirect(&mut self, status: u16, location: &str) -> Result<&mut Self, HttpError> {
         if !(300..=308).contains(&status) {
             return Err(HttpError::internal());
@@ -315,6 +537,17 @@ impl Response {
 
     /// A bodiless response with `status` (204, 304 and 1xx carry no
     /// `content-length`; every other status gets `content-length: 0`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Response;
+    ///
+    /// let mut resp = Response::with_text("discarded");
+    /// resp.no_content(204);
+    /// assert_eq!(resp.status(), 204);
+    /// assert!(resp.body().is_empty());
+    /// ```
     pub fn no_content(&mut self, status: u16) -> &mut Self {
         self.body.clear();
         self.set_status(status)
@@ -337,6 +570,8 @@ impl Response {
     /// sender ends the body. Works from plain handlers (send from a thread or
     /// a task they start) and future handlers alike; this is what
     /// server-sent events are built on.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::Response;
@@ -375,8 +610,23 @@ impl Response {
         self.chunk_ends.clear();
     }
 
-    /// Appends one chunk to a streamed body. Empty chunks are skipped (an empty
-    /// chunk would end an HTTP/1.1 chunked body early).
+    /// Appends one chunk to a streamed body, starting an
+    /// `application/octet-stream` one if [`start_stream`](Self::start_stream)
+    /// was not called. Empty chunks are skipped (an empty chunk would end an
+    /// HTTP/1.1 chunked body early).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Response;
+    /// use switchyard::handler::BodyMode;
+    ///
+    /// let mut resp = Response::new();
+    /// resp.start_stream("text/csv");
+    /// resp.write_chunk(b"id,name\n").write_chunk(b"").write_chunk(b"1,ann\n");
+    /// assert_eq!(resp.mode(), BodyMode::Streamed);
+    /// assert_eq!(resp.chunks().collect::<Vec<_>>(), [&b"id,name\n"[..], b"1,ann\n"]);
+    /// ```
     pub fn write_chunk(&mut self, chunk: &[u8]) -> &mut Self {
         if self.mode != BodyMode::Streamed {
             self.start_stream("application/octet-stream");
@@ -391,6 +641,17 @@ impl Response {
     /// Replaces this response with an error's: its status,
     /// `cache-control: no-store`, and its message as a `text/plain` body, or
     /// as `{"error": message}` (`application/json`) for a JSON error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{HttpError, Response};
+    ///
+    /// let mut resp = Response::with_text("half written");
+    /// resp.set_error(&HttpError::new(409, "version conflict"));
+    /// assert_eq!(resp.status(), 409);
+    /// assert_eq!(resp.body(), b"version conflict");
+    /// ```
     pub fn set_error(&mut self, err: &HttpError) {
         self.reset();
         self.set_status(err.status());
@@ -407,6 +668,15 @@ impl Response {
     }
 
     /// Builder form of [`Response::text`], for future handlers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{Request, Response, Router};
+    ///
+    /// let mut router = Router::new();
+    /// router.get_future("/ping", |_req: Request| async { Ok(Response::with_text("pong")) });
+    /// ```
     pub fn with_text(body: &str) -> Self {
         let mut r = Self::new();
         r.text(body);
@@ -414,6 +684,17 @@ impl Response {
     }
 
     /// Builder form of [`Response::json`], for future handlers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{Request, Response, Router};
+    ///
+    /// let mut router = Router::new();
+    /// router.get_future("/health", |_req: Request| async {
+    ///     Response::with_json(&serde_json::json!({ "status": "up" }))
+    /// });
+    /// ```
     pub fn with_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<Self, HttpError> {
         let mut r = Self::new();
         r.json(value)?;
@@ -435,6 +716,31 @@ mod tests {
             r.header_block(),
             b"x-a: ok\r\nx-b: evilset-cookie: x=1\r\nx-c: tab\tkept\r\n"
         );
+    }
+
+    #[test]
+    fn a_response_has_one_content_type_the_last_set() {
+        let content_types = |r: &Response| {
+            r.headers()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(b"content-type"))
+                .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+                .collect::<Vec<_>>()
+        };
+        let mut r = Response::new();
+        r.header("x-a", "1").text("a").header("x-b", "2");
+        r.json(&1).unwrap();
+        assert_eq!(content_types(&r), ["application/json"]);
+        r.header("Content-Type", "text/html");
+        assert_eq!(content_types(&r), ["text/html"]);
+        let names: Vec<&[u8]> = r.headers().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            [&b"x-a"[..], b"x-b", b"Content-Type"],
+            "others kept, in order"
+        );
+        r.reset();
+        r.bytes("image/png", b"p");
+        assert_eq!(content_types(&r), ["image/png"]);
     }
 
     #[test]

@@ -53,9 +53,13 @@ pub struct WorkerCounters {
     pub bytes_out: Counter,
     /// Connections promoted to a dispatch actor.
     pub promoted: Counter,
+    /// Times the worker was rebuilt after a crash.
+    pub restarts: Counter,
     /// Requests per latency bucket (see [`LATENCY_BOUNDS`]); written only
     /// through [`Tally::answered`](super::Tally::answered).
     pub latency: [Counter; LATENCY_BUCKETS],
+    /// Sum of every answered request's latency, in nanoseconds.
+    pub latency_ns: Counter,
 }
 
 /// Number of latency buckets: one per bound, and the unbounded last one.
@@ -87,4 +91,6 @@ pub struct SharedCounters {
     /// Requests per latency bucket (see [`LATENCY_BOUNDS`]); written only
     /// through [`Tally::answered`](super::Tally::answered).
     pub latency: [AtomicU64; LATENCY_BUCKETS],
+    /// Sum of every answered request's latency, in nanoseconds.
+    pub latency_ns: AtomicU64,
 }

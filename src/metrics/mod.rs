@@ -3,6 +3,7 @@
 
 mod counters;
 mod cpu;
+pub mod prometheus;
 mod snapshot;
 mod tally;
 

@@ -19,7 +19,51 @@ pub struct Sources {
     pub dispatch: Arc<SharedCounters>,
 }
 
-/// Server metrics at one moment.
+/// Server metrics at one moment, as
+/// [`ServerHandle::snapshot`](crate::ServerHandle::snapshot) answers them.
+///
+/// # Examples
+///
+/// A snapshot serializes to JSON, so a server can publish its own:
+///
+/// ```
+/// use std::time::Duration;
+/// use switchyard::server::MetricsMsg;
+/// use switchyard::{Config, Handler, HttpError, Request, Response, RouteSpec, Server, Snapshot};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let handle = Server::new(Config { addr: "127.0.0.1:0".into(), ..Config::default() }).start()?;
+/// // The metrics actor exists once the server runs: add the route then.
+/// let metrics = handle.metrics().clone();
+/// handle.register(RouteSpec {
+///     method: "GET".into(),
+///     path: "/metrics".into(),
+///     handler: Handler::future(move |_req: Request| {
+///         let metrics = metrics.clone();
+///         async move {
+///             let snapshot: Snapshot = metrics
+///                 .ask(|reply| MetricsMsg::Snapshot { reply }, Duration::from_secs(1))
+///                 .await
+///                 .map_err(|_| HttpError::new(503, "metrics unavailable"))?;
+///             Response::with_json(&snapshot)
+///         }
+///     }),
+///     dispatch: None,
+/// })?;
+/// # let reply = get(handle.local_addr(), "/metrics")?;
+/// # assert!(reply.contains("\r\n\r\n{\"requests_total\":"), "{reply}");
+/// handle.shutdown(Duration::from_secs(5))?;
+/// # Ok(())
+/// # }
+/// # fn get(addr: std::net::SocketAddr, target: &str) -> std::io::Result<String> {
+/// #     use std::io::{Read, Write};
+/// #     let mut conn = std::net::TcpStream::connect(addr)?;
+/// #     write!(conn, "GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+/// #     let mut reply = String::new();
+/// #     conn.read_to_string(&mut reply)?;
+/// #     Ok(reply)
+/// # }
+/// ```
 #[derive(Clone, Debug, Serialize)]
 pub struct Snapshot {
     /// Requests answered.
@@ -44,11 +88,15 @@ pub struct Snapshot {
     pub engine: &'static str,
     /// Number of workers.
     pub workers: usize,
+    /// Times a worker was rebuilt after a crash, all workers together.
+    pub worker_restarts: u64,
     /// Requests per latency bucket, every driver's: they sum to
     /// `requests_total`.
     pub latency_buckets: Vec<u64>,
     /// Upper bound in seconds of every bucket but the last, which is unbounded.
     pub latency_bounds_secs: Vec<f64>,
+    /// Sum of every answered request's latency, in seconds.
+    pub latency_sum_secs: f64,
     /// Machine CPU utilisation since the previous snapshot, when known.
     pub cpu_utilization: Option<f64>,
 }
@@ -81,8 +129,11 @@ impl Snapshot {
             async_promoted_conns: promoted,
             engine: src.engine.as_str(),
             workers: src.workers.len(),
+            worker_restarts: sum(|w| w.restarts.get()),
             latency_buckets: buckets,
             latency_bounds_secs: bounds,
+            latency_sum_secs: (sum(|w| w.latency_ns.get()) + d.latency_ns.load(Relaxed)) as f64
+                / 1e9,
             cpu_utilization: cpu,
         }
     }

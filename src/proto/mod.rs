@@ -8,7 +8,25 @@ pub mod h2;
 
 use std::fmt;
 
-/// The protocol version a request arrived with.
+/// The protocol version a request arrived with
+/// ([`Ctx::version`](crate::Ctx::version),
+/// [`Request::version`](crate::Request::version)).
+///
+/// # Examples
+///
+/// ```
+/// use switchyard::{Router, Version};
+///
+/// let mut router = Router::new();
+/// router.get("/version", |ctx| {
+///     let body = match ctx.version() {
+///         Version::H2 => "h2c",
+///         v => v.as_str(), // "HTTP/1.0", "HTTP/1.1"
+///     };
+///     ctx.text(body);
+///     Ok(())
+/// });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Version {
     /// HTTP/1.0.

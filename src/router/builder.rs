@@ -70,6 +70,30 @@ impl RouteDef {
 /// middleware, then compile an immutable [`RouteTable`] with
 /// [`Router::table`]; the router stays usable, so a later registration can
 /// build the next snapshot.
+///
+/// # Examples
+///
+/// ```
+/// use switchyard::router::Lookup;
+/// use switchyard::{Dispatch, Router};
+///
+/// let mut router = Router::new();
+/// router.get("/", |ctx| { ctx.text("home"); Ok(()) });
+/// router.get("/users/:id", |ctx| { ctx.text("a user"); Ok(()) });
+/// router.get("/users/me", |ctx| { ctx.text("you"); Ok(()) }); // static beats :id
+/// router.get("/files/*path", |ctx| { ctx.text("a file"); Ok(()) });
+/// router.post("/reports", |ctx| { ctx.text("queued"); Ok(()) }).asynchronous();
+///
+/// let table = router.table();
+/// let Lookup::Found(m) = table.lookup("GET", "/users/me") else { panic!() };
+/// assert_eq!(m.route.pattern(), "/users/me");
+/// let Lookup::Found(m) = table.lookup("GET", "/files/a/b.txt") else { panic!() };
+/// assert_eq!(m.params.value("/files/a/b.txt", 0), Some("a/b.txt"));
+/// let Lookup::Found(m) = table.lookup("POST", "/reports") else { panic!() };
+/// assert_eq!(m.route.dispatch(), Dispatch::Async);
+/// assert!(matches!(table.lookup("DELETE", "/reports"), Lookup::MethodNotAllowed(_)));
+/// assert!(matches!(table.lookup("GET", "/nothing"), Lookup::NotFound));
+/// ```
 #[derive(Clone, Default)]
 pub struct Router {
     /// Definitions in registration order; a duplicate replaces in place.
@@ -96,11 +120,32 @@ impl Router {
 
     /// Sets the dispatch of routes that neither they nor their group chose;
     /// applied when a table is built, whatever the registration order.
+    /// A server sets it from [`Config::async_handlers`](crate::Config::async_handlers).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::router::Lookup;
+    /// use switchyard::{Dispatch, Router};
+    ///
+    /// let mut router = Router::new();
+    /// router.get("/a", |ctx| { ctx.text("a"); Ok(()) });
+    /// router.get("/b", |ctx| { ctx.text("b"); Ok(()) }).sync(); // its own choice wins
+    /// router.set_default_dispatch(Dispatch::Async);
+    ///
+    /// let table = router.table();
+    /// let dispatch = |path| match table.lookup("GET", path) {
+    ///     Lookup::Found(m) => m.route.dispatch(),
+    ///     _ => unreachable!(),
+    /// };
+    /// assert_eq!(dispatch("/a"), Dispatch::Async);
+    /// assert_eq!(dispatch("/b"), Dispatch::Inline);
+    /// ```
     pub fn set_default_dispatch(&mut self, dispatch: Dispatch) {
         self.default_dispatch = dispatch;
     }
 
-    method_shortcuts!();
+    method_shortcuts!("let mut r = switchyard::Router::new();");
 
     /// Registers `handler` for any method token (case-sensitive), such as
     /// `PROPFIND`. A second registration of the same method and pattern shape
@@ -110,6 +155,20 @@ impl Router {
     /// With the [`RouteError`]'s text on an invalid pattern (see the module
     /// docs), a method that is not an HTTP token, or a 65th distinct
     /// non-standard method; [`try_handle`](Self::try_handle) returns it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::router::Lookup;
+    /// use switchyard::{Handler, Router};
+    ///
+    /// let mut router = Router::new();
+    /// router.handle("PROPFIND", "/dav/*path", Handler::plain(|ctx| {
+    ///     ctx.status(207).bytes("application/xml", b"<multistatus/>");
+    ///     Ok(())
+    /// }));
+    /// assert!(matches!(router.table().lookup("PROPFIND", "/dav/a"), Lookup::Found(_)));
+    /// ```
     pub fn handle(&mut self, method: &str, path: &str, handler: Handler) -> RouteRef<'_> {
         self.try_handle(method, path, handler)
             .unwrap_or_else(|e| panic!("{e}"))
@@ -118,6 +177,8 @@ impl Router {
     /// [`handle`](Self::handle) for definitions that come from outside the
     /// program (a config file, a request): an invalid pattern or method is
     /// an error instead of a panic, and the router is left unchanged.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use switchyard::{Handler, Router};
@@ -141,6 +202,40 @@ impl Router {
     /// Adds middleware run around every route — including routes registered
     /// earlier — and around the 404/405 fallbacks. Global middleware runs
     /// before group and route middleware.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::handler::After;
+    /// use switchyard::{Ctx, Router};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// router.get("/", |ctx| { ctx.text("home"); Ok(()) });
+    /// router.use_middleware(After(|ctx: &mut Ctx<'_>| {
+    ///     ctx.set_header("x-content-type-options", "nosniff");
+    /// }));
+    /// // Both `/` and an unknown path (404) carry the header.
+    /// # let reply = serve(router.clone(), "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.contains("x-content-type-options: nosniff\r\n"), "{reply}");
+    /// # let reply = serve(router, "GET /missing HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.starts_with("HTTP/1.1 404 "), "{reply}");
+    /// # assert!(reply.contains("x-content-type-options: nosniff\r\n"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn use_middleware(&mut self, mw: impl Middleware) -> &mut Self {
         self.global.push(Arc::new(mw));
         self
@@ -149,6 +244,45 @@ impl Router {
     /// Adds a hook run before routing on every request; it may rewrite the
     /// method and path (`Ctx::set_method`, `Ctx::set_path`), or answer and
     /// return [`Flow::Stop`] to skip routing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{Flow, Router};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut router = Router::new();
+    /// // Clients that cannot send DELETE tunnel it through POST.
+    /// router.pre(|ctx| {
+    ///     if ctx.method() == "POST" {
+    ///         if let Some(method) = ctx.header("x-http-method-override") {
+    ///             ctx.set_method(method);
+    ///         }
+    ///     }
+    ///     Ok(Flow::Continue)
+    /// });
+    /// router.delete("/items/:id", |ctx| {
+    ///     let body = format!("deleted {}", ctx.param("id").unwrap_or(""));
+    ///     ctx.text(&body);
+    ///     Ok(())
+    /// });
+    /// # let reply = serve(router, "POST /items/4 HTTP/1.1\r\nHost: localhost\r\nX-HTTP-Method-Override: DELETE\r\nConnection: close\r\n\r\n")?;
+    /// # assert!(reply.ends_with("\r\n\r\ndeleted 4"), "{reply}");
+    /// # Ok(())
+    /// # }
+    /// # fn serve(router: switchyard::Router, request: &str) -> Result<String, Box<dyn std::error::Error>> {
+    /// #     use std::io::{Read, Write};
+    /// #     let config = switchyard::Config { addr: "127.0.0.1:0".into(), workers: 1, ..Default::default() };
+    /// #     let handle = switchyard::ServerActor::spawn(config, router)?;
+    /// #     let mut conn = std::net::TcpStream::connect(handle.local_addr())?;
+    /// #     conn.write_all(request.as_bytes())?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     drop(conn);
+    /// #     handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn pre(
         &mut self,
         f: impl Fn(&mut Ctx<'_>) -> Result<Flow, HttpError> + Send + Sync + 'static,
@@ -159,12 +293,41 @@ impl Router {
 
     /// A group of routes sharing `prefix` (plain concatenation), middleware
     /// and a dispatch setting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{Dispatch, Router};
+    ///
+    /// let mut router = Router::new();
+    /// let mut api = router.group("/api/v1");
+    /// api.asynchronous(); // the API talks to a database: off the loop
+    /// api.get("/users", |ctx| { ctx.text("users"); Ok(()) });
+    /// api.get("/health", |ctx| { ctx.text("ok"); Ok(()) }).sync(); // cheap: inline
+    ///
+    /// let table = router.table();
+    /// assert!(table.route_async("GET", "/api/v1/users"));
+    /// assert!(!table.route_async("GET", "/api/v1/health"));
+    /// ```
     pub fn group(&mut self, prefix: &str) -> Group<'_> {
         Group::new(self, prefix.to_owned(), Vec::new(), None)
     }
 
     /// The path of the route named `name`, each parameter taking the next
-    /// value (see [`RouteTable::url`]).
+    /// value (see [`RouteTable::url`]). Values are inserted verbatim:
+    /// percent-encode them first if they may hold reserved characters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// let mut router = Router::new();
+    /// router.get("/users/:id/posts/:post", |ctx| { ctx.text("post"); Ok(()) }).name("post");
+    /// assert_eq!(router.url("post", &["7", "hello"]).unwrap(), "/users/7/posts/hello");
+    /// assert!(router.url("post", &["7"]).unwrap_err().is_not_enough_params());
+    /// assert!(router.url("nope", &[]).unwrap_err().is_unknown_name());
+    /// ```
     pub fn url(&self, name: &str, params: &[&str]) -> Result<String, UrlError> {
         let index = *self
             .names
@@ -173,7 +336,22 @@ impl Router {
         reverse(&self.defs[index].pattern, params)
     }
 
-    /// Compiles an immutable snapshot of the routes registered so far.
+    /// Compiles an immutable snapshot of the routes registered so far
+    /// (a server does this itself; use it to test a router).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::router::Lookup;
+    /// use switchyard::Router;
+    ///
+    /// let mut router = Router::new();
+    /// router.get("/a", |ctx| { ctx.text("a"); Ok(()) });
+    /// let before = router.table();
+    /// router.get("/b", |ctx| { ctx.text("b"); Ok(()) });
+    /// assert!(matches!(before.lookup("GET", "/b"), Lookup::NotFound)); // a snapshot
+    /// assert!(matches!(router.table().lookup("GET", "/b"), Lookup::Found(_)));
+    /// ```
     pub fn table(&self) -> RouteTable {
         RouteTable::build(self)
     }

@@ -9,6 +9,23 @@ use super::MAX_PARAMS;
 ///
 /// [`Router::try_handle`](super::Router::try_handle) returns it; the
 /// panicking forms (`get`, `handle`, ...) panic with its text.
+///
+/// # Examples
+///
+/// ```
+/// use switchyard::{Handler, Router};
+///
+/// let mut router = Router::new();
+/// let h = Handler::plain(|ctx| { ctx.text("hi"); Ok(()) });
+///
+/// let err = router.try_handle("GET", "/files/*rest/more", h.clone()).unwrap_err();
+/// assert!(err.is_invalid_pattern());
+/// assert_eq!(err.subject(), "/files/*rest/more");
+/// println!("{err}"); // route pattern `/files/*rest/more`: catch-all `*rest` must be the last segment
+///
+/// let err = router.try_handle("GET POST", "/x", h).unwrap_err();
+/// assert!(err.is_invalid_method());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteError {
     /// The refused pattern or method, as given.

@@ -29,7 +29,7 @@ mod error;
 mod group;
 mod methods;
 mod params;
-mod path;
+pub(crate) mod path;
 mod pattern;
 mod route;
 mod route_ref;
@@ -64,6 +64,26 @@ pub(crate) use path::decode as decode_param;
 pub type PreFn = Arc<dyn Fn(&mut Ctx<'_>) -> Result<Flow, HttpError> + Send + Sync>;
 
 /// Where a route's handler runs.
+///
+/// The most specific setting wins: the route's (`.sync()`,
+/// `.asynchronous()`, `.dispatch(..)`), then its group's, then the server's
+/// default ([`Config::async_handlers`](crate::Config::async_handlers)). A
+/// future handler always runs [`Async`](Dispatch::Async). A handler sees
+/// where it runs in [`Ctx::dispatch`](crate::Ctx::dispatch).
+///
+/// # Examples
+///
+/// ```
+/// use switchyard::{Dispatch, Router};
+///
+/// let blocking = std::env::var("APP_BLOCKING_IO").is_ok();
+/// let mut router = Router::new();
+/// router
+///     .get("/query", |ctx| { ctx.text("rows"); Ok(()) })
+///     .dispatch(if blocking { Dispatch::Async } else { Dispatch::Inline });
+/// assert_eq!(Dispatch::default(), Dispatch::Inline);
+/// assert_eq!(Dispatch::Async.as_str(), "async");
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Dispatch {
     /// On the event-loop worker that owns the connection, in its own turn.

@@ -7,6 +7,8 @@
 
 use std::borrow::Cow;
 
+use crate::handler::Ctx;
+
 /// Why a path cannot be routed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PathError {
@@ -39,6 +41,27 @@ fn hex(b: u8) -> Option<u8> {
 /// The byte `%XX` at `i` of `s` encodes, if it is a well-formed escape.
 fn escape_at(s: &[u8], i: usize) -> Option<u8> {
     Some(hex(*s.get(i + 1)?)? << 4 | hex(*s.get(i + 2)?)?)
+}
+
+/// Applies the path rules to the request's path before routing: a clean
+/// path passes untouched; dot segments are removed; a malformed escape or
+/// one that does not decode to UTF-8 is the error (answered 400).
+#[inline]
+pub(crate) fn apply(ctx: &mut Ctx<'_>) -> Result<(), PathError> {
+    if is_plain(ctx.path()) {
+        return Ok(());
+    }
+    normalize(ctx)
+}
+
+/// [`apply`] for a path with an escape or a dot.
+#[cold]
+fn normalize(ctx: &mut Ctx<'_>) -> Result<(), PathError> {
+    check(ctx.path())?;
+    if let Some(normalized) = remove_dot_segments(ctx.path()) {
+        ctx.set_path(normalized);
+    }
+    Ok(())
 }
 
 /// Whether `path` has neither an escape nor a dot, so no path rule applies

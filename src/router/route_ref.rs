@@ -10,6 +10,23 @@ use crate::handler::Middleware;
 
 /// A just-registered route; its methods chain:
 /// `router.get("/db", h).asynchronous().name("db")`.
+///
+/// # Examples
+///
+/// ```
+/// use switchyard::handler::After;
+/// use switchyard::{Ctx, Router};
+///
+/// let mut router = Router::new();
+/// let route = router
+///     .get("/reports/:year", |ctx| { ctx.text("report"); Ok(()) })
+///     .asynchronous()
+///     .name("report")
+///     .with(After(|ctx: &mut Ctx<'_>| { ctx.set_header("cache-control", "max-age=86400"); }));
+/// assert_eq!((route.method(), route.pattern()), ("GET", "/reports/:year"));
+/// assert_eq!(router.url("report", &["2025"]).unwrap(), "/reports/2025");
+/// assert!(router.table().route_async("GET", "/reports/2025"));
+/// ```
 pub struct RouteRef<'r> {
     /// The router holding the route.
     router: &'r mut Router,
@@ -44,7 +61,8 @@ impl<'r> RouteRef<'r> {
     /// Names the route for [`Router::url`].
     ///
     /// # Panics
-    /// When another route already has this name.
+    /// When another route already has this name;
+    /// [`try_name`](Self::try_name) returns the error instead.
     pub fn name(self, name: &str) -> Self {
         if self.router.name_route(self.index, name).is_err() {
             let (method, pattern) = match self.router.named(name) {
@@ -58,6 +76,20 @@ impl<'r> RouteRef<'r> {
 
     /// Names the route for [`Router::url`]; an error when another route
     /// already has this name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// let mut router = Router::new();
+    /// router.get("/a", |ctx| { ctx.text("a"); Ok(()) }).name("home");
+    /// let err = router
+    ///     .get("/b", |ctx| { ctx.text("b"); Ok(()) })
+    ///     .try_name("home")
+    ///     .unwrap_err();
+    /// assert!(err.is_duplicate_name());
+    /// ```
     pub fn try_name(self, name: &str) -> Result<Self, UrlError> {
         self.router.name_route(self.index, name)?;
         Ok(self)

@@ -3,14 +3,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 
 use super::methods::{MethodTrees, GET};
-use super::path;
 use super::tree::RouteId;
 use super::url::{reverse, UrlError};
 use super::{AllowList, Dispatch, Params, PreFn, Route, Router};
-use crate::handler::{run_after, run_before, Ctx, Flow, HttpError, SharedMiddleware};
+use crate::handler::SharedMiddleware;
 
 /// The outcome of [`RouteTable::lookup`].
 #[derive(Clone, Copy, Debug)]
@@ -76,9 +74,7 @@ impl RouteTable {
             routes,
             trees,
             names,
-            pre: std::iter::once(path_step(router.global.clone()))
-                .chain(router.pre.iter().cloned())
-                .collect(),
+            pre: router.pre.clone(),
             global: router.global.clone(),
             async_count,
         }
@@ -86,8 +82,35 @@ impl RouteTable {
 
     /// Routes `method` and `path` (no query), every `/` significant (see
     /// the module docs of [`router`](super) for the path rules; dot segments
-    /// are removed and escapes checked before this, by the table's first
-    /// pre-routing step). HEAD falls back to the GET route. Allocates nothing.
+    /// are removed and escapes checked before this, by the routing step
+    /// ahead of the pre-routing hooks). HEAD falls back to the GET route.
+    /// Allocates nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::router::Lookup;
+    /// use switchyard::Router;
+    ///
+    /// let mut router = Router::new();
+    /// router.get("/users/:id", |ctx| { ctx.text("user"); Ok(()) });
+    /// router.put("/users/:id", |ctx| { ctx.text("saved"); Ok(()) });
+    /// let table = router.table();
+    ///
+    /// let path = "/users/42";
+    /// match table.lookup("HEAD", path) {
+    ///     Lookup::Found(m) => {
+    ///         assert_eq!(m.route.method(), "GET");
+    ///         assert_eq!(m.route.param_names()[0].as_ref(), "id");
+    ///         assert_eq!(m.params.value(path, 0), Some("42"));
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// match table.lookup("DELETE", path) {
+    ///     Lookup::MethodNotAllowed(allow) => assert!(allow.contains("GET") && allow.contains("PUT")),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// ```
     pub fn lookup<'t>(&'t self, method: &str, path: &str) -> Lookup<'t> {
         let mut params = Params::new();
         if let Some(id) = self
@@ -143,6 +166,18 @@ impl RouteTable {
 
     /// Whether the request `method target` would run async. The query
     /// (`?...`) is stripped first; an unmatched request is never async.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// let mut router = Router::new();
+    /// router.get("/slow", |ctx| { ctx.text("slow"); Ok(()) }).asynchronous();
+    /// let table = router.table();
+    /// assert!(table.route_async("GET", "/slow?x=1"));
+    /// assert!(!table.route_async("GET", "/missing"));
+    /// ```
     pub fn route_async(&self, method: &str, target: &str) -> bool {
         let path = target.split_once('?').map_or(target, |(path, _)| path);
         match self.lookup(method, path) {
@@ -175,6 +210,19 @@ impl RouteTable {
     /// The path of the route named `name`: each `:param` and `*catch-all`
     /// takes the next value, verbatim. A catch-all value's leading `/` is not
     /// doubled; an empty catch-all value drops the `/` before it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// let mut router = Router::new();
+    /// router.get("/static/*file", |ctx| { ctx.text("file"); Ok(()) }).name("static");
+    /// let table = router.table();
+    /// assert_eq!(table.url("static", &["css/site.css"]).unwrap(), "/static/css/site.css");
+    /// assert_eq!(table.url("static", &["/css/site.css"]).unwrap(), "/static/css/site.css");
+    /// assert_eq!(table.url("static", &[""]).unwrap(), "/static");
+    /// ```
     pub fn url(&self, name: &str, params: &[&str]) -> Result<String, UrlError> {
         let id = *self
             .names
@@ -205,30 +253,4 @@ impl fmt::Debug for RouteTable {
             .field("async_count", &self.async_count)
             .finish()
     }
-}
-
-/// The first pre-routing step of every table: applies the path rules. A
-/// path with a malformed escape, or one that does not decode to UTF-8, is
-/// answered 400 (through the global middleware, as a 404 is); a path with
-/// dot segments is routed without them. A clean path costs a scan and no
-/// allocation.
-fn path_step(global: Vec<SharedMiddleware>) -> PreFn {
-    Arc::new(move |ctx: &mut Ctx<'_>| {
-        if path::is_plain(ctx.path()) {
-            return Ok(Flow::Continue);
-        }
-        if let Err(e) = path::check(ctx.path()) {
-            let before = run_before(ctx, &global);
-            if before.run_handler {
-                ctx.response()
-                    .set_error(&HttpError::bad_request(e.reason()));
-            }
-            run_after(ctx, &global, before.ran);
-            return Ok(Flow::Stop);
-        }
-        if let Some(normalized) = path::remove_dot_segments(ctx.path()) {
-            ctx.set_path(normalized);
-        }
-        Ok(Flow::Continue)
-    })
 }

@@ -6,6 +6,18 @@ use std::fmt;
 use super::pattern::{Pattern, Segment};
 
 /// Why a URL could not be built or a route could not be named.
+///
+/// # Examples
+///
+/// ```
+/// use switchyard::Router;
+///
+/// let mut router = Router::new();
+/// router.get("/users/:id", |ctx| { ctx.text("user"); Ok(()) }).name("user");
+/// let err = router.url("user", &["1", "2"]).unwrap_err();
+/// assert!(err.is_too_many_params());
+/// assert_eq!(err.to_string(), "too many params: expected 1, got 2");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UrlError {
     /// What went wrong.

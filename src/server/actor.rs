@@ -205,3 +205,12 @@ impl Actor for ServerActor {
         }
     }
 }
+
+/// Tells every worker `msg` directly (tests inject faults this way).
+#[cfg(test)]
+pub(crate) fn tell_workers(core: &Mutex<Core>, msg: &dyn Fn() -> Control) -> io::Result<()> {
+    match &lock(core).engine {
+        Some(engine) => engine.control(msg),
+        None => Err(io::Error::other("the server is shut down")),
+    }
+}

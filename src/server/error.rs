@@ -8,6 +8,31 @@ use crate::router::RouteError;
 
 /// A run-time registration that did not take effect: the route was refused,
 /// or the server actor did not answer.
+///
+/// # Examples
+///
+/// ```
+/// use switchyard::{Config, Handler, RouteSpec, Server};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let handle = Server::new(Config { addr: "127.0.0.1:0".into(), ..Config::default() })
+/// #     .start()?;
+/// // A route read from outside the program, say an admin request.
+/// let spec = RouteSpec {
+///     method: "GET".into(),
+///     path: "/files/*rest/more".into(), // a catch-all must come last
+///     handler: Handler::plain(|ctx| { ctx.text("file"); Ok(()) }),
+///     dispatch: None,
+/// };
+/// match handle.register(spec) {
+///     Ok(()) => println!("route added"),
+///     Err(e) if e.is_invalid_route() => println!("refused, nothing changed: {e}"),
+///     Err(e) => return Err(e.into()), // the server did not answer
+/// }
+/// # handle.shutdown(std::time::Duration::from_secs(5))?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct RegisterError {
     /// What went wrong; private so new causes stay non-breaking.

@@ -4,14 +4,48 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use switchyard_actors::Reply;
+use switchyard_actors::{Addr, Reply};
 
+use super::MetricsActor;
 use crate::config::EngineKind;
-use crate::handler::Handler;
+use crate::handler::{Handler, HttpError};
+use crate::metrics::prometheus::Format;
 use crate::metrics::Snapshot;
 use crate::router::{Dispatch, RouteError};
 
-/// A route to add while the server runs.
+/// A route to add while the server runs, with
+/// [`ServerHandle::register`](super::ServerHandle::register) (or
+/// [`ServerMsg::RegisterRoute`]).
+///
+/// # Examples
+///
+/// ```
+/// use switchyard::{Config, Handler, Request, Response, RouteSpec, Server};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let handle = Server::new(Config { addr: "127.0.0.1:0".into(), ..Config::default() })
+/// #     .start()?;
+/// handle.register(RouteSpec {
+///     method: "GET".into(),
+///     path: "/version".into(),
+///     handler: Handler::future(|_req: Request| async move {
+///         Ok(Response::with_text(env!("CARGO_PKG_VERSION")))
+///     }),
+///     dispatch: None, // a future handler always runs async
+/// })?;
+/// # assert!(get(handle.local_addr(), "/version")?.ends_with(env!("CARGO_PKG_VERSION")));
+/// # handle.shutdown(std::time::Duration::from_secs(5))?;
+/// # Ok(())
+/// # }
+/// # fn get(addr: std::net::SocketAddr, target: &str) -> std::io::Result<String> {
+/// #     use std::io::{Read, Write};
+/// #     let mut conn = std::net::TcpStream::connect(addr)?;
+/// #     write!(conn, "GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+/// #     let mut reply = String::new();
+/// #     conn.read_to_string(&mut reply)?;
+/// #     Ok(reply)
+/// # }
+/// ```
 pub struct RouteSpec {
     /// Method token.
     pub method: String,
@@ -23,7 +57,61 @@ pub struct RouteSpec {
     pub dispatch: Option<Dispatch>,
 }
 
-/// What the engine is and where it listens.
+impl RouteSpec {
+    /// `GET path` serving every counter in the Prometheus text format (or
+    /// OpenMetrics when the scraper's `Accept` asks for it), read from
+    /// `metrics` on each scrape. Mounted in one line once the server runs:
+    ///
+    /// ```
+    /// use switchyard::{Config, RouteSpec, Server};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let handle = Server::new(Config { addr: "127.0.0.1:0".into(), ..Config::default() })
+    ///     .get("/hello", |ctx| { ctx.text("hi"); Ok(()) })
+    ///     .start()?;
+    /// handle.register(RouteSpec::prometheus("/metrics/prometheus", handle.metrics()))?;
+    /// # let text = get(handle.local_addr(), "/metrics/prometheus")?;
+    /// # assert!(text.contains("content-type: text/plain; version=0.0.4"), "{text}");
+    /// # assert!(text.contains("# TYPE switchyard_requests_total counter"), "{text}");
+    /// # handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok(())
+    /// # }
+    /// # fn get(addr: std::net::SocketAddr, target: &str) -> std::io::Result<String> {
+    /// #     use std::io::{Read, Write};
+    /// #     let mut conn = std::net::TcpStream::connect(addr)?;
+    /// #     write!(conn, "GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
+    pub fn prometheus(path: &str, metrics: &Addr<MetricsActor>) -> Self {
+        let metrics = metrics.clone();
+        RouteSpec {
+            method: "GET".into(),
+            path: path.into(),
+            handler: Handler::plain(move |ctx| {
+                let format = Format::negotiate(ctx.header("accept"));
+                let text = metrics
+                    .ask_blocking(
+                        |reply| MetricsMsg::Prometheus { format, reply },
+                        METRICS_ASK,
+                    )
+                    .map_err(|_| HttpError::new(503, "metrics unavailable"))?;
+                ctx.response().bytes(format.content_type(), text.as_bytes());
+                Ok(())
+            }),
+            // Answered on the worker: the metrics actor replies in microseconds.
+            dispatch: Some(Dispatch::Inline),
+        }
+    }
+}
+
+/// How long a scrape waits for the metrics actor.
+const METRICS_ASK: Duration = Duration::from_secs(5);
+
+/// What the engine is and where it listens
+/// ([`ServerHandle::info`](super::ServerHandle::info) has an example).
 #[derive(Clone, Copy, Debug)]
 pub struct EngineInfo {
     /// The engine serving connections.
@@ -76,5 +164,12 @@ pub enum MetricsMsg {
     Snapshot {
         /// The answer.
         reply: Reply<Snapshot>,
+    },
+    /// Asks for every counter in a Prometheus exposition format.
+    Prometheus {
+        /// Which format.
+        format: crate::metrics::prometheus::Format,
+        /// The text.
+        reply: Reply<String>,
     },
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use switchyard_actors::{Actor, Context};
 
 use super::messages::MetricsMsg;
-use crate::metrics::{CpuSampler, Snapshot, Sources};
+use crate::metrics::{prometheus, CpuSampler, Snapshot, Sources};
 use crate::router::SharedTable;
 
 /// Aggregates counters on ask; owns no counter itself.
@@ -42,6 +42,10 @@ impl Actor for MetricsActor {
                     async_routes,
                     self.cpu.sample(),
                 ));
+            }
+            MetricsMsg::Prometheus { format, reply } => {
+                let async_routes = self.table.load().async_route_count();
+                reply.send(prometheus::render(&self.sources, async_routes, format));
             }
         }
     }

@@ -6,6 +6,8 @@ mod builder;
 mod error;
 pub mod messages;
 mod metrics_actor;
+#[cfg(test)]
+mod supervision_tests;
 
 use std::io;
 use std::net::SocketAddr;
@@ -30,16 +32,21 @@ use crate::router::{Router, SharedTable};
 /// How long a caller waits for the server or metrics actor to answer.
 const ASK_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A running server, as the code that started it holds it.
+/// A running server, as the code that started it holds it
+/// ([`Server::start`] or [`ServerActor::spawn`] returns it). Dropping the
+/// handle leaves the server running; [`shutdown`](Self::shutdown) stops it.
 ///
-/// ```no_run
+/// # Examples
+///
+/// ```
 /// use std::time::Duration;
 /// use switchyard::{Config, Handler, RouteSpec, Router, ServerActor};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let mut router = Router::new();
 /// router.get("/hello", |ctx| { ctx.text("Hello, World!"); Ok(()) });
-/// let handle = ServerActor::spawn(Config::default(), router)?;
+/// let config = Config { addr: "127.0.0.1:0".into(), ..Config::default() };
+/// let handle = ServerActor::spawn(config, router)?;
 /// println!("listening on {}", handle.local_addr());
 /// handle.register(RouteSpec {
 ///     method: "GET".into(),
@@ -75,6 +82,25 @@ impl ServerActor {
     /// Starts a server: resolves the configuration, binds the engine, starts
     /// the dispatch arbiters and the server and metrics actors on a system
     /// thread of their own. Returns once the server accepts connections.
+    ///
+    /// [`Server::start`] is this with the router the server built; call it
+    /// directly when the routes come from elsewhere.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{Config, Router, ServerActor};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let mut router = Router::new();
+    /// router.get("/hello", |ctx| { ctx.text("Hello, World!"); Ok(()) });
+    /// let config = Config { addr: "127.0.0.1:0".into(), ..Config::default() };
+    /// let handle = ServerActor::spawn(config, router)?;
+    /// assert_ne!(handle.local_addr().port(), 0); // the port picked
+    /// handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn spawn(config: Config, router: Router) -> io::Result<ServerHandle> {
         let resolved = config
             .resolve()
@@ -157,17 +183,62 @@ impl ServerActor {
 }
 
 impl ServerHandle {
-    /// The address the server listens on.
+    /// The address the server listens on, with the port it picked when the
+    /// configuration asked for port 0.
     pub fn local_addr(&self) -> SocketAddr {
         self.info.addr
     }
 
-    /// What is running.
+    /// What is running: the engine the configuration resolved to, the
+    /// address and the number of workers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{Config, EngineChoice, EngineKind, Server};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let config = Config {
+    ///     addr: "127.0.0.1:0".into(),
+    ///     engine: EngineChoice::Std,
+    ///     workers: 2,
+    ///     ..Config::default()
+    /// };
+    /// let handle = Server::new(config).start()?;
+    /// let info = handle.info();
+    /// assert_eq!(info.engine, EngineKind::Std);
+    /// assert_eq!(info.workers, 2);
+    /// assert_eq!(info.addr, handle.local_addr());
+    /// # handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn info(&self) -> EngineInfo {
         self.info
     }
 
-    /// The server actor's address.
+    /// The server actor's address, to send it [`ServerMsg`]s directly (the
+    /// methods of this handle cover every message; use the address to ask
+    /// from a task with `ask`, or with a timeout of your own).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use switchyard::server::ServerMsg;
+    /// use switchyard::{Config, Server};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let handle = Server::new(Config { addr: "127.0.0.1:0".into(), ..Config::default() })
+    /// #     .start()?;
+    /// let info = handle
+    ///     .server()
+    ///     .ask_blocking(|reply| ServerMsg::EngineInfo { reply }, Duration::from_secs(1))?;
+    /// assert_eq!(info.addr, handle.local_addr());
+    /// # handle.shutdown(Duration::from_secs(5))?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn server(&self) -> &Addr<ServerActor> {
         &self.server
     }
@@ -177,7 +248,38 @@ impl ServerHandle {
         &self.metrics
     }
 
-    /// Current metrics (blocking ask).
+    /// Current metrics (blocking ask): the totals of every worker and
+    /// dispatch actor at this moment.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{Config, Server};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let handle = Server::new(Config { addr: "127.0.0.1:0".into(), ..Config::default() })
+    ///     .get("/hello", |ctx| {
+    ///         ctx.text("Hello, World!");
+    ///         Ok(())
+    ///     })
+    ///     .start()?;
+    /// # get(handle.local_addr(), "/hello")?;
+    /// let metrics = handle.snapshot()?;
+    /// println!("{} requests, {} open connections", metrics.requests_total, metrics.active_conns);
+    /// assert_eq!(metrics.engine, handle.info().engine.as_str());
+    /// assert_eq!(metrics.latency_buckets.iter().sum::<u64>(), metrics.requests_total);
+    /// # handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok(())
+    /// # }
+    /// # fn get(addr: std::net::SocketAddr, target: &str) -> std::io::Result<String> {
+    /// #     use std::io::{Read, Write};
+    /// #     let mut conn = std::net::TcpStream::connect(addr)?;
+    /// #     write!(conn, "GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn snapshot(&self) -> Result<Snapshot, AskError> {
         self.metrics
             .ask_blocking(|reply| MetricsMsg::Snapshot { reply }, ASK_TIMEOUT)
@@ -187,6 +289,54 @@ impl ServerHandle {
     /// table is published, so every request a worker reads after that sees
     /// the route. An invalid pattern or method is refused
     /// ([`RegisterError::is_invalid_route`]) and changes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{Config, Dispatch, Handler, RouteSpec, Server};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let handle = Server::new(Config { addr: "127.0.0.1:0".into(), ..Config::default() })
+    ///     .get("/hello", |ctx| {
+    ///         ctx.text("Hello, World!");
+    ///         Ok(())
+    ///     })
+    ///     .start()?;
+    /// handle.register(RouteSpec {
+    ///     method: "GET".into(),
+    ///     path: "/greet/:name".into(),
+    ///     handler: Handler::plain(|ctx| {
+    ///         let body = format!("hello {}", ctx.param("name").unwrap_or_default());
+    ///         ctx.text(&body);
+    ///         Ok(())
+    ///     }),
+    ///     dispatch: Some(Dispatch::Async), // None takes the server default
+    /// })?;
+    /// // Served by every worker from now on: GET /greet/ann answers "hello ann".
+    /// # assert!(get(handle.local_addr(), "/greet/ann")?.ends_with("hello ann"));
+    ///
+    /// let err = handle
+    ///     .register(RouteSpec {
+    ///         method: "GET".into(),
+    ///         path: "/greet/:".into(), // a parameter without a name
+    ///         handler: Handler::plain(|ctx| { ctx.text("never"); Ok(()) }),
+    ///         dispatch: None,
+    ///     })
+    ///     .unwrap_err();
+    /// assert!(err.is_invalid_route());
+    /// assert!(err.route_error().is_some_and(|e| e.is_invalid_pattern()));
+    /// # handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok(())
+    /// # }
+    /// # fn get(addr: std::net::SocketAddr, target: &str) -> std::io::Result<String> {
+    /// #     use std::io::{Read, Write};
+    /// #     let mut conn = std::net::TcpStream::connect(addr)?;
+    /// #     write!(conn, "GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn register(&self, route: RouteSpec) -> Result<(), RegisterError> {
         self.server
             .ask_blocking(
@@ -199,7 +349,38 @@ impl ServerHandle {
 
     /// Stops accepting new connections on every worker; connections
     /// already accepted are still served. Returns once every worker closed
-    /// its listener.
+    /// its listener, so a new connection is refused until
+    /// [`resume_accept`](Self::resume_accept).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::TcpStream;
+    /// use switchyard::{Config, Server};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let handle = Server::new(Config { addr: "127.0.0.1:0".into(), ..Config::default() })
+    ///     .get("/hello", |ctx| {
+    ///         ctx.text("Hello, World!");
+    ///         Ok(())
+    ///     })
+    ///     .start()?;
+    /// handle.pause_accept()?;
+    /// assert!(TcpStream::connect(handle.local_addr()).is_err());
+    /// handle.resume_accept()?;
+    /// # assert!(get(handle.local_addr(), "/hello")?.ends_with("Hello, World!"));
+    /// # handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok(())
+    /// # }
+    /// # fn get(addr: std::net::SocketAddr, target: &str) -> std::io::Result<String> {
+    /// #     use std::io::{Read, Write};
+    /// #     let mut conn = std::net::TcpStream::connect(addr)?;
+    /// #     write!(conn, "GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// #     let mut reply = String::new();
+    /// #     conn.read_to_string(&mut reply)?;
+    /// #     Ok(reply)
+    /// # }
+    /// ```
     pub fn pause_accept(&self) -> io::Result<()> {
         self.server
             .ask_blocking(|reply| ServerMsg::PauseAccept { reply }, ASK_TIMEOUT)
@@ -220,6 +401,22 @@ impl ServerHandle {
     /// stuck past `grace` and a margin), the handle stops the engine, the
     /// dispatch pool and the actors' system itself, so a shutdown always
     /// returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use switchyard::{Config, Server};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let handle = Server::new(Config { addr: "127.0.0.1:0".into(), ..Config::default() })
+    ///     .start()?;
+    /// let addr = handle.local_addr();
+    /// handle.shutdown(Duration::from_secs(5))?; // consumes the handle
+    /// assert!(std::net::TcpStream::connect(addr).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn shutdown(mut self, grace: Duration) -> io::Result<()> {
         let asked = self.server.ask_blocking(
             |reply| ServerMsg::Shutdown {

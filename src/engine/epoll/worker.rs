@@ -4,7 +4,7 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use slab::Slab;
@@ -14,6 +14,7 @@ use crate::config::EngineKind;
 use crate::conn::{
     drive, BufPool, ConnConfig, Drive, Env, Event as Ready, H1Session, Io, Link, Readiness, Traffic,
 };
+use crate::engine::control::{obey, Accepting, Record};
 use crate::engine::sys::epoll::{Event, Events, Poller};
 use crate::engine::{sys, Control, Promoter, Promotion};
 use crate::handler::{Response, ServeInfo};
@@ -55,16 +56,7 @@ pub(super) struct WorkerParts {
     pub(super) promoter: Promoter,
     /// What control told the worker so far (paused, draining), kept outside
     /// the instance so a rebuilt worker obeys it too.
-    pub(super) told: Arc<Mutex<Told>>,
-}
-
-/// The lasting effect of control messages on a worker.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Told {
-    /// Accepting is paused.
-    pub(super) paused: bool,
-    /// Shutdown began: the drain deadline.
-    pub(super) draining_until: Option<Instant>,
+    pub(super) told: Record,
 }
 
 /// One connection on this worker.
@@ -110,7 +102,7 @@ pub(super) struct Worker {
     /// Set by shutdown: when the remaining connections are closed regardless.
     draining_until: Option<Instant>,
     /// Shared record of pause and drain, for a rebuilt instance.
-    told: Arc<Mutex<Told>>,
+    told: Record,
     /// Readiness events of the current turn (kept to reuse its storage).
     events: Events,
     /// When deadlines are checked next.
@@ -130,7 +122,8 @@ impl Actor for Worker {
     type Msg = Control;
 
     fn handle(&mut self, msg: Control, _ctx: &mut Context<Self>) {
-        self.on_control(msg);
+        let told = self.told.clone();
+        obey(self, &told, msg);
     }
 
     fn stopping(&mut self) {
@@ -140,12 +133,19 @@ impl Actor for Worker {
 
 /// A worker dropped without `stopping` — it panicked, and the actor kernel
 /// discards a panicked instance — still closes and counts its connections,
-/// so `closes` and `active_conns` stay true. (After `stopping` there is
-/// nothing left to close.)
+/// so `closes` and `active_conns` stay true, and leaves its listening socket
+/// to the rebuilt instance. (After `stopping` there is nothing left.)
 impl Drop for Worker {
     fn drop(&mut self) {
         for key in keys_where(&self.conns, |_| true) {
             self.close(key);
+        }
+        // The socket outlives this instance (the record keeps a second
+        // descriptor for the rebuilt one): its registration must not.
+        if let Some(l) = self.listener.take() {
+            if let Err(e) = self.poller.delete(&l) {
+                tracing::debug!(error = %e, "deregistering the listener failed");
+            }
         }
     }
 }
@@ -169,14 +169,17 @@ impl Worker {
     pub(super) fn new(parts: &WorkerParts, listener: Option<TcpListener>) -> Self {
         let poller = parts.poller.clone();
         let listener = listener.and_then(|l| match poller.add(&l, LISTENER, false) {
-            Ok(()) => Some(l),
+            Ok(()) => {
+                parts.told.keep_listener(&l);
+                Some(l)
+            }
             Err(e) => {
                 tracing::error!(worker = parts.id, error = %e, "cannot register the listener; not accepting");
                 parts.counters.errors.add(1);
                 None
             }
         });
-        let told = *parts.told.lock().unwrap_or_else(|p| p.into_inner());
+        let told = parts.told.get();
         let WorkerParts {
             id,
             addr,
@@ -237,6 +240,9 @@ impl Worker {
             self.next_tick = now + TICK;
             self.on_tick(now);
         }
+        if crate::engine::faults::crash_asked() {
+            panic!("worker {}: crash asked for by a fault route", self.id);
+        }
         match self.draining_until {
             Some(d) if now >= d || self.conns.is_empty() => Turn::Stop,
             _ => Turn::Continue,
@@ -274,23 +280,13 @@ impl Worker {
             now,
             traffic: Traffic::default(),
         };
-        let mut outcome = drive(
+        let outcome = drive(
             &mut conn.session,
             &mut conn.ready,
             &mut conn.stream,
             ev,
             &mut io,
         );
-        if outcome == Drive::Open && self.draining_until.is_some() && conn.session.close_if_idle() {
-            // Shutdown drains idle connections: let the driver flush and shut.
-            outcome = drive(
-                &mut conn.session,
-                &mut conn.ready,
-                &mut conn.stream,
-                Ready::default(),
-                &mut io,
-            );
-        }
         let traffic = io.traffic;
         self.count(&traffic, now);
         match outcome {
@@ -363,18 +359,16 @@ impl Worker {
         }
     }
 
-    /// Updates the record of what control told this worker.
-    fn record(&self, change: impl FnOnce(&mut Told)) {
-        change(&mut self.told.lock().unwrap_or_else(|p| p.into_inner()));
-    }
-
     /// Starts serving an accepted connection.
     fn adopt(&mut self, stream: TcpStream, remote: SocketAddr, now: Instant) {
         if let Err(e) = stream.set_nonblocking(true) {
             tracing::debug!(error = %e, "accepted socket unusable");
             return;
         }
-        let session = H1Session::new(&self.cfg, now);
+        let mut session = H1Session::new(&self.cfg, now);
+        if self.draining_until.is_some() {
+            session.begin_drain();
+        }
         let key = self.conns.insert(Conn {
             stream,
             remote,
@@ -389,63 +383,6 @@ impl Worker {
             return;
         }
         self.counters.accepts.add(1);
-    }
-
-    /// Obeys a control message.
-    fn on_control(&mut self, msg: Control) {
-        let now = Instant::now();
-        match msg {
-            Control::PauseAccept { done } => {
-                self.record(|t| t.paused = true);
-                self.close_listener();
-                let _ = done.send(Ok(()));
-            }
-            Control::ResumeAccept { done } => {
-                self.record(|t| t.paused = false);
-                let mut outcome = Ok(());
-                if self.listener.is_none() && self.draining_until.is_none() {
-                    match sys::reuseport_listener(self.addr)
-                        .and_then(|l| self.poller.add(&l, LISTENER, false).map(|()| l))
-                    {
-                        Ok(l) => {
-                            self.listener = Some(l);
-                            self.accept_all(now);
-                        }
-                        Err(e) => {
-                            tracing::error!(worker = self.id, error = %e, "resume accept failed");
-                            outcome = Err(e);
-                        }
-                    }
-                }
-                let _ = done.send(outcome);
-            }
-            Control::Shutdown { deadline } => {
-                self.close_listener();
-                self.draining_until = Some(deadline);
-                self.record(|t| t.draining_until = Some(deadline));
-                let table = self.table.load();
-                for key in keys_where(&self.conns, |c| c.session.is_between_requests()) {
-                    self.serve(key, Ready::default(), &table, now);
-                }
-            }
-        }
-    }
-
-    /// Stops accepting: connections already queued are accepted and served
-    /// (during a shutdown, until their first answer), then the listener closes.
-    fn close_listener(&mut self) {
-        let Some(listener) = self.listener.take() else {
-            return;
-        };
-        // Connections the kernel already completed are clients like any
-        // other: serve them rather than reset requests already sent.
-        let now = Instant::now();
-        while let Ok((stream, remote)) = listener.accept() {
-            self.adopt(stream, remote, now);
-        }
-        if let Err(e) = self.poller.delete(&listener) {
-            tracing::debug!(error = %e, "deregistering the listener failed");
-        }
     }
 
     /// Periodic work: expired deadlines, accept retries.
@@ -489,6 +426,51 @@ impl Worker {
     }
 }
 
+impl Accepting for Worker {
+    fn id(&self) -> usize {
+        self.id
+    }
+
+    fn is_listening(&self) -> bool {
+        self.listener.is_some()
+    }
+
+    fn close_listener(&mut self) {
+        let Some(listener) = self.listener.take() else {
+            return;
+        };
+        self.told.forget_listener();
+        let now = Instant::now();
+        while let Ok((stream, remote)) = listener.accept() {
+            self.adopt(stream, remote, now);
+        }
+        if let Err(e) = self.poller.delete(&listener) {
+            tracing::debug!(error = %e, "deregistering the listener failed");
+        }
+    }
+
+    fn open_listener(&mut self) -> io::Result<()> {
+        let l = sys::reuseport_listener(self.addr)?;
+        self.poller.add(&l, LISTENER, false)?;
+        self.told.keep_listener(&l);
+        self.listener = Some(l);
+        self.accept_all(Instant::now());
+        Ok(())
+    }
+
+    fn drain(&mut self, deadline: Instant) {
+        self.draining_until = Some(deadline);
+        let table = self.table.load();
+        let now = Instant::now();
+        for (_, c) in self.conns.iter_mut() {
+            c.session.begin_drain();
+        }
+        for key in keys_where(&self.conns, |c| c.session.wants_idle_proof()) {
+            self.serve(key, Ready::default(), &table, now);
+        }
+    }
+}
+
 /// Keys of the connections matching `pred`, collected so the caller may
 /// close them while walking the list.
 fn keys_where(conns: &Slab<Conn>, mut pred: impl FnMut(&Conn) -> bool) -> Vec<usize> {
@@ -517,7 +499,7 @@ mod tests {
             cfg: ConnConfig::default(),
             counters: Arc::default(),
             promoter: Arc::new(|_| {}),
-            told: Arc::default(),
+            told: Record::default(),
         }
     }
 
@@ -557,7 +539,10 @@ mod tests {
         // A plain listener (no SO_REUSEPORT) holds the address.
         let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let parts = parts(holder.local_addr().unwrap());
-        assert!(super::super::rebind(&parts).is_none());
+        assert!(parts
+            .told
+            .listener_after_crash(parts.id, parts.addr, &parts.counters)
+            .is_none());
         assert_eq!(parts.counters.errors.get(), 1);
         let worker = Worker::new(&parts, None);
         assert!(worker.listener.is_none());

@@ -24,6 +24,7 @@ use std::time::Instant;
 
 use switchyard_actors::{Addr, Drained, LoopMailbox, RestartPolicy, SpawnOptions};
 
+use super::control::Record;
 use super::{bind_all, sys, Control, Engine, Promoter};
 use crate::config::{EngineKind, Resolved};
 use crate::metrics::WorkerCounters;
@@ -77,7 +78,7 @@ impl IoUringEngine {
                 cfg: cfg.conn,
                 counters: Arc::new(WorkerCounters::default()),
                 promoter: promoter.clone(),
-                told: Arc::default(),
+                told: Record::default(),
             };
             let counters = parts.counters.clone();
             let (mailbox, worker_addr) = mailbox(parts, listener);
@@ -97,9 +98,9 @@ impl IoUringEngine {
 
 /// The worker's mailbox. Its factory builds the first worker (and its ring,
 /// on the worker's thread) on the bound `listener`; a worker rebuilt after a
-/// crash starts with no connections and binds a listener of its own on the
-/// same address (SO_REUSEPORT), unless it had been paused or told to shut
-/// down.
+/// crash starts with no connections on the listening socket the crashed one
+/// had (kept by the record, its queue intact), unless it had been paused or
+/// told to shut down.
 fn mailbox(
     parts: WorkerParts,
     listener: std::net::TcpListener,
@@ -109,34 +110,14 @@ fn mailbox(
     let factory = move || {
         let listener = match first.take() {
             Some(l) => Some(l),
-            None => {
-                tracing::warn!(worker = parts.id, "restarting a crashed worker");
-                let told = *parts.told.lock().unwrap_or_else(|p| p.into_inner());
-                // A paused or draining worker stays so after a restart.
-                if told.paused || told.draining_until.is_some() {
-                    None
-                } else {
-                    rebind(&parts)
-                }
-            }
+            None => parts
+                .told
+                .listener_after_crash(parts.id, parts.addr, &parts.counters),
         };
         Worker::new(&parts, listener)
     };
     let options = SpawnOptions::new("uring-worker").restart(RestartPolicy::default());
     LoopMailbox::new(factory, wake, options)
-}
-
-/// A restarted worker's own listener on the shared address; a failure is
-/// reported, and the worker runs without one until a resume binds again.
-fn rebind(parts: &WorkerParts) -> Option<std::net::TcpListener> {
-    match sys::reuseport_listener(parts.addr) {
-        Ok(l) => Some(l),
-        Err(e) => {
-            tracing::error!(worker = parts.id, error = %e, "a restarted worker cannot bind; not accepting");
-            parts.counters.errors.add(1);
-            None
-        }
-    }
 }
 
 /// The worker thread: loop turns, with control messages between them, until

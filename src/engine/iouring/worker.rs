@@ -13,7 +13,7 @@
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use io_uring::{opcode, squeue, types};
@@ -28,7 +28,8 @@ use crate::config::EngineKind;
 use crate::conn::{
     carry, complete, BufPool, ConnConfig, Done, Env, H1Session, Io, Link, Next, Traffic,
 };
-use crate::engine::{sys, Ack, Control, Promoter, Promotion};
+use crate::engine::control::{obey, Accepting, Record};
+use crate::engine::{sys, Control, Promoter, Promotion};
 use crate::handler::{Response, ServeInfo};
 use crate::metrics::{Tally, WorkerCounters};
 use crate::proto::h1::DateCache;
@@ -81,18 +82,9 @@ pub(super) struct WorkerParts {
     pub(super) counters: Arc<WorkerCounters>,
     /// Where async connections go.
     pub(super) promoter: Promoter,
-    /// What control told the worker so far (paused, draining), kept outside
-    /// the instance so a rebuilt worker obeys it too.
-    pub(super) told: Arc<Mutex<Told>>,
-}
-
-/// The lasting effect of control messages on a worker.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Told {
-    /// Accepting is paused.
-    pub(super) paused: bool,
-    /// Shutdown began: the drain deadline.
-    pub(super) draining_until: Option<Instant>,
+    /// What control told the worker so far (paused, draining) and its
+    /// listening socket, kept outside the instance for a rebuilt worker.
+    pub(super) told: Record,
 }
 
 /// Where one operation of a connection (or the listener) is.
@@ -178,8 +170,6 @@ pub(super) struct Worker {
     listener_gen: u32,
     /// Listeners whose accept is being cancelled (closed once it ends).
     retiring: Vec<Listener>,
-    /// Pause acknowledgements waiting for the retiring listeners.
-    pause_acks: Vec<Ack>,
     /// Open connections.
     conns: Slab<Conn>,
     /// Each slot's generation, bumped when its connection leaves.
@@ -209,7 +199,7 @@ pub(super) struct Worker {
     /// Set by shutdown: when the remaining connections are closed regardless.
     draining_until: Option<Instant>,
     /// Shared record of pause and drain, for a rebuilt instance.
-    told: Arc<Mutex<Told>>,
+    told: Record,
     /// When deadlines are checked next.
     next_tick: Instant,
     /// The worker is tearing down: nothing is armed again or adopted.
@@ -229,17 +219,23 @@ impl Actor for Worker {
     type Msg = Control;
 
     fn handle(&mut self, msg: Control, _ctx: &mut Context<Self>) {
-        self.on_control(msg);
+        let told = self.told.clone();
+        obey(self, &told, msg);
     }
 
     fn stopping(&mut self) {
+        if self.listener.is_some() {
+            self.told.forget_listener();
+        }
         self.close_all();
     }
 }
 
 /// A worker dropped without `stopping` (it panicked, and the actor kernel
 /// discards a panicked instance) still cancels what is in flight, waits for
-/// the terminal completions, and closes and counts its connections.
+/// the terminal completions, and closes and counts its connections. Its
+/// listening socket outlives it (the record keeps a second descriptor for
+/// the rebuilt instance), with the connections queued in its backlog.
 impl Drop for Worker {
     fn drop(&mut self) {
         self.close_all();
@@ -260,8 +256,6 @@ struct Kit<'a> {
     table: &'a RouteTable,
     /// The turn's clock.
     now: Instant,
-    /// Shutdown is draining connections.
-    draining: bool,
 }
 
 /// Feeds one completion to a connection's session through the completion
@@ -294,12 +288,7 @@ fn feed(
         Some(Leave::Promote) => carry(session, done, &mut io),
         Some(Leave::Close) => {}
         None => {
-            let mut next = complete(session, done, &mut io);
-            if next == Next::Open && kit.draining && session.close_if_idle() {
-                // Shutdown drains idle connections: flush and shut.
-                next = complete(session, Done::Nothing, &mut io);
-            }
-            *leaving = match next {
+            *leaving = match complete(session, done, &mut io) {
                 Next::Open => None,
                 Next::Close => Some(Leave::Close),
                 Next::Promote => Some(Leave::Promote),
@@ -324,7 +313,7 @@ impl Worker {
                 )
             })
         });
-        let told = *parts.told.lock().unwrap_or_else(|p| p.into_inner());
+        let told = parts.told.get();
         let WorkerParts {
             id,
             addr,
@@ -349,7 +338,6 @@ impl Worker {
             listener: None,
             listener_gen: 0,
             retiring: Vec::new(),
-            pause_acks: Vec::new(),
             conns: Slab::new(),
             gens: Vec::new(),
             spare_out: Vec::new(),
@@ -374,13 +362,15 @@ impl Worker {
         w
     }
 
-    /// Takes `sock` as the listener (the ring accepts on it, blocking).
+    /// Takes `sock` as the listener (the ring accepts on it, blocking); the
+    /// record keeps a second descriptor of it across a crash.
     fn listen(&mut self, sock: TcpListener) {
         if let Err(e) = sock.set_nonblocking(false) {
             tracing::error!(worker = self.id, error = %e, "cannot use the listener; not accepting");
             self.counters.errors.add(1);
             return;
         }
+        self.told.keep_listener(&sock);
         self.listener_gen = self.listener_gen.wrapping_add(1) & GEN_MASK;
         self.listener = Some(Listener {
             sock,
@@ -468,6 +458,9 @@ impl Worker {
             self.next_tick = now + TICK;
             self.on_tick(&table, now);
         }
+        if crate::engine::faults::crash_asked() {
+            panic!("worker {}: crash asked for by a fault route", self.id);
+        }
         match self.draining_until {
             Some(d) if now >= d || (self.conns.is_empty() && self.retiring.is_empty()) => {
                 Turn::Stop
@@ -521,7 +514,6 @@ impl Worker {
             }
             return;
         }
-        let draining = self.draining_until.is_some();
         let Worker {
             conns,
             bufs,
@@ -540,7 +532,6 @@ impl Worker {
             cfg,
             table,
             now,
-            draining,
         };
         let Conn {
             session,
@@ -625,6 +616,19 @@ impl Worker {
                 }
                 return;
             }
+            if conn.send == Arm::Idle && conn.session.wants_idle_proof() {
+                // Draining and between requests: the connection closes once
+                // a read proves nothing arrived. A peek does not consume what
+                // an armed receive will deliver.
+                let mut byte = [std::mem::MaybeUninit::uninit()];
+                let peek = socket2::SockRef::from(&conn.stream)
+                    .recv_with_flags(&mut byte, libc::MSG_PEEK | libc::MSG_DONTWAIT);
+                if matches!(&peek, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+                    self.feed_plain(key, Done::Empty, table, now);
+                    continue;
+                }
+            }
+            let conn = &mut self.conns[key];
             if conn.send == Arm::Idle && conn.out.is_empty() {
                 let pending = conn.session.transmit();
                 if !pending.is_empty() {
@@ -699,7 +703,6 @@ impl Worker {
 
     /// Feeds an event that carries no bytes to connection `key`.
     fn feed_plain(&mut self, key: usize, done: Done<'_>, table: &RouteTable, now: Instant) {
-        let draining = self.draining_until.is_some();
         let Worker {
             conns,
             pool,
@@ -719,7 +722,6 @@ impl Worker {
             cfg,
             table,
             now,
-            draining,
         };
         let t = feed(
             &mut conn.session,
@@ -826,10 +828,14 @@ impl Worker {
             self.gens.resize(key + 1, 0);
         }
         let gen = self.gens[key];
+        let mut session = H1Session::new(&self.cfg, now);
+        if self.draining_until.is_some() {
+            session.begin_drain();
+        }
         self.conns.insert(Conn {
             stream,
             remote,
-            session: H1Session::new(&self.cfg, now),
+            session,
             gen,
             recv: Arm::Idle,
             send: Arm::Idle,
@@ -843,61 +849,12 @@ impl Worker {
         self.settle(key, &table, now);
     }
 
-    /// Updates the record of what control told this worker.
-    fn record(&self, change: impl FnOnce(&mut Told)) {
-        change(&mut self.told.lock().unwrap_or_else(|p| p.into_inner()));
-    }
-
-    /// Obeys a control message.
-    fn on_control(&mut self, msg: Control) {
+    /// Stops accepting: the accept is cancelled, and once it has ended (the
+    /// wait handles every completion meanwhile, bounded by
+    /// [`QUIESCE_LIMIT`]) the connections already queued are accepted and
+    /// served (unless the worker is stopping), then the listener closes.
+    fn stop_accepting(&mut self) {
         let now = Instant::now();
-        match msg {
-            Control::PauseAccept { done } => {
-                self.record(|t| t.paused = true);
-                self.close_listener(now);
-                if self.retiring.is_empty() {
-                    let _ = done.send(Ok(()));
-                } else {
-                    self.pause_acks.push(done);
-                }
-            }
-            Control::ResumeAccept { done } => {
-                self.record(|t| t.paused = false);
-                let mut outcome = Ok(());
-                if self.listener.is_none() && self.draining_until.is_none() {
-                    match sys::reuseport_listener(self.addr) {
-                        Ok(l) => self.listen(l),
-                        Err(e) => {
-                            tracing::error!(worker = self.id, error = %e, "resume accept failed");
-                            outcome = Err(e);
-                        }
-                    }
-                }
-                let _ = done.send(outcome);
-            }
-            Control::Shutdown { deadline } => {
-                self.close_listener(now);
-                self.draining_until = Some(deadline);
-                self.record(|t| t.draining_until = Some(deadline));
-                let table = self.table.load();
-                let idle: Vec<usize> = self
-                    .conns
-                    .iter()
-                    .filter(|(_, c)| c.leaving.is_none() && c.session.is_between_requests())
-                    .map(|(k, _)| k)
-                    .collect();
-                for key in idle {
-                    self.feed_plain(key, Done::Nothing, &table, now);
-                    self.settle(key, &table, now);
-                }
-            }
-        }
-    }
-
-    /// Stops accepting: the accept is cancelled, and once it has ended the
-    /// connections already queued are accepted and served, then the
-    /// listener closes.
-    fn close_listener(&mut self, now: Instant) {
         let Some(mut l) = self.listener.take() else {
             return;
         };
@@ -910,23 +867,26 @@ impl Worker {
             self.cancel(Tag::new(Kind::Accept, 0, l.gen as usize));
         }
         self.retiring.push(l);
+        let until = now + QUIESCE_LIMIT;
+        let table = self.table.load();
+        while !self.retiring.is_empty() && Instant::now() < until {
+            if self.ring.submit_and_wait().is_err() {
+                break;
+            }
+            self.handle_completions(&table, Instant::now());
+        }
     }
 
     /// Closes a listener whose accept has ended, serving the connections the
-    /// kernel already completed (clients like any other), and acknowledges
-    /// pauses once no listener is left.
+    /// kernel already completed (clients like any other) unless the worker
+    /// is stopping (a crashed worker's queue waits in the socket the record
+    /// keeps, for the rebuilt instance).
     fn retire(&mut self, l: Listener, now: Instant) {
         if !self.stopping && l.sock.set_nonblocking(true).is_ok() {
             while let Ok((stream, _)) = l.sock.accept() {
                 if stream.set_nonblocking(false).is_ok() {
                     self.adopt(stream, now);
                 }
-            }
-        }
-        drop(l);
-        if self.retiring.is_empty() {
-            for done in self.pause_acks.drain(..) {
-                let _ = done.send(Ok(()));
             }
         }
     }
@@ -963,7 +923,7 @@ impl Worker {
         }
         self.stopping = true;
         let now = Instant::now();
-        self.close_listener(now);
+        self.stop_accepting();
         let table = self.table.load();
         let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
         for key in keys {
@@ -981,9 +941,6 @@ impl Worker {
             }
             self.handle_completions(&table, Instant::now());
         }
-        for done in self.pause_acks.drain(..) {
-            let _ = done.send(Ok(()));
-        }
         if !self.conns.is_empty() {
             tracing::error!(
                 worker = self.id,
@@ -1000,6 +957,42 @@ impl Worker {
             b.unregister(&self.ring);
         }
         let _ = self.ring.submit();
+    }
+}
+
+impl Accepting for Worker {
+    fn id(&self) -> usize {
+        self.id
+    }
+
+    fn is_listening(&self) -> bool {
+        self.listener.is_some()
+    }
+
+    fn close_listener(&mut self) {
+        if self.listener.is_some() {
+            self.told.forget_listener();
+        }
+        self.stop_accepting();
+    }
+
+    fn open_listener(&mut self) -> io::Result<()> {
+        let l = sys::reuseport_listener(self.addr)?;
+        self.listen(l);
+        Ok(())
+    }
+
+    fn drain(&mut self, deadline: Instant) {
+        self.draining_until = Some(deadline);
+        let table = self.table.load();
+        let now = Instant::now();
+        let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
+        for key in keys {
+            self.conns[key].session.begin_drain();
+            if self.conns[key].session.wants_idle_proof() {
+                self.settle(key, &table, now);
+            }
+        }
     }
 }
 
@@ -1040,7 +1033,7 @@ mod tests {
             cfg: ConnConfig::default(),
             counters: Arc::default(),
             promoter: Arc::new(|_| {}),
-            told: Arc::default(),
+            told: Record::default(),
         })
     }
 
@@ -1108,7 +1101,7 @@ mod tests {
             let _ = mailbox.with_actor(|w, _| w.turn());
             let _ = mailbox.drain(16);
         }
-        assert!(parts.told.lock().unwrap().paused);
+        assert!(parts.told.get().paused);
         // A panic inside the worker: the kernel discards it and rebuilds it.
         let _ = mailbox.with_actor(|_, _| panic!("injected worker panic"));
         let until = Instant::now() + Duration::from_secs(5);

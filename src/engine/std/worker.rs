@@ -9,6 +9,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use switchyard_actors::{RestartPolicy, Restarts};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::time::sleep_until;
@@ -16,7 +17,8 @@ use tokio::time::sleep_until;
 use super::conn::{serve_conn, ConnEnv};
 use crate::config::{EngineKind, Resolved};
 use crate::conn::h2::H2Env;
-use crate::engine::{sys, Control};
+use crate::engine::control::{obey, Accepting, Record};
+use crate::engine::{faults, sys, Control};
 use crate::metrics::WorkerCounters;
 use crate::proto::h1::DateCache;
 use crate::router::SharedTable;
@@ -59,7 +61,22 @@ impl Drop for Live {
     }
 }
 
-/// A running worker's state on its arbiter.
+/// What outlives one instance of a worker's accept loop (an instance that
+/// panics is rebuilt over it): what its connections share, their count and
+/// the stop signal they watch, and what control told the worker.
+#[derive(Clone)]
+struct Lasting {
+    /// What its connections share.
+    env: Rc<ConnEnv>,
+    /// Tells connections to wind down (with the hard deadline).
+    stop: Rc<watch::Sender<Option<Instant>>>,
+    /// Open connections and the wake-up when one closes.
+    live: Rc<(Cell<usize>, Notify)>,
+    /// Pause and drain, for a rebuilt instance.
+    told: Record,
+}
+
+/// One instance of a worker's accept loop on its arbiter.
 struct Running {
     /// Index among the workers.
     id: usize,
@@ -67,14 +84,10 @@ struct Running {
     addr: SocketAddr,
     /// The listener; none while paused or after shutdown.
     listener: Option<TcpListener>,
-    /// What its connections share.
-    env: Rc<ConnEnv>,
     /// This worker's counters.
     counters: Arc<WorkerCounters>,
-    /// Tells connections to wind down (with the hard deadline).
-    stop: watch::Sender<Option<Instant>>,
-    /// Open connections and the wake-up when one closes.
-    live: Rc<(Cell<usize>, Notify)>,
+    /// What outlives this instance.
+    lasting: Lasting,
     /// Set by shutdown: when the remaining connections are dropped.
     draining: Option<Instant>,
     /// Set after an accept error: when accepting is tried again.
@@ -82,16 +95,11 @@ struct Running {
 }
 
 impl Worker {
-    /// The accept loop; ends after a shutdown once every connection closed or
-    /// the deadline passed.
+    /// Runs the accept loop, rebuilding it by the restart policy when it
+    /// panics (its connections are tasks of their own and keep going); ends
+    /// after a shutdown once every connection closed or the deadline passed,
+    /// or when the policy gives up.
     pub(super) async fn run(self) {
-        let listener = match TcpListener::from_std(self.listener) {
-            Ok(l) => Some(l),
-            Err(e) => {
-                tracing::error!(worker = self.id, error = %e, "std worker cannot use its listener");
-                None
-            }
-        };
         let env = Rc::new(ConnEnv {
             protocol: self.cfg.protocol,
             h2: Rc::new(H2Env {
@@ -103,34 +111,35 @@ impl Worker {
                 date: RefCell::new(DateCache::new(SystemTime::now())),
             }),
         });
-        let mut w = Running {
-            id: self.id,
-            addr: self.addr,
-            listener,
+        let lasting = Lasting {
             env,
-            counters: self.counters,
-            stop: watch::channel(None).0,
+            stop: Rc::new(watch::channel(None).0),
             live: Rc::new((Cell::new(0), Notify::new())),
-            draining: None,
-            retry_at: None,
+            told: Record::default(),
         };
-        let control = self.control;
+        let mut listener = Some(self.listener);
+        let mut restarts = Restarts::new(RestartPolicy::default());
         loop {
-            if let Some(deadline) = w.draining {
-                if w.live.0.get() == 0 || Instant::now() >= deadline {
-                    break;
+            let running = Running::new(
+                self.id,
+                self.addr,
+                listener.take(),
+                self.counters.clone(),
+                lasting.clone(),
+            );
+            match actix_rt::spawn(running.run(self.control.clone())).await {
+                Err(e) if e.is_panic() => {
+                    let Some(delay) = restarts.after_panic(Instant::now()) else {
+                        tracing::error!(worker = self.id, "std worker keeps crashing; given up");
+                        break;
+                    };
+                    tokio::time::sleep(delay).await;
+                    listener =
+                        lasting
+                            .told
+                            .listener_after_crash(self.id, self.addr, &self.counters);
                 }
-            }
-            let accepting = w.listener.is_some() && w.draining.is_none() && w.retry_at.is_none();
-            let retry = at(w.retry_at);
-            let drained = at(w.draining);
-            let live = w.live.clone();
-            tokio::select! {
-                accepted = accept(&w.listener), if accepting => w.on_accept(accepted),
-                _ = sleep_until(retry), if w.retry_at.is_some() => w.retry_at = None,
-                msg = control.recv_async(), if w.draining.is_none() => w.on_control(msg),
-                _ = live.1.notified(), if w.draining.is_some() => {}
-                _ = sleep_until(drained), if w.draining.is_some() => {}
+                _ => break,
             }
         }
         let _ = self.done.send(());
@@ -138,17 +147,82 @@ impl Worker {
 }
 
 impl Running {
+    /// An instance on `listener` (none while paused or draining), draining
+    /// already if shutdown began before it was built.
+    fn new(
+        id: usize,
+        addr: SocketAddr,
+        listener: Option<StdListener>,
+        counters: Arc<WorkerCounters>,
+        lasting: Lasting,
+    ) -> Self {
+        if let Some(l) = &listener {
+            lasting.told.keep_listener(l);
+        }
+        let listener = listener.and_then(|l| match TcpListener::from_std(l) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                tracing::error!(worker = id, error = %e, "std worker cannot use its listener");
+                counters.errors.add(1);
+                None
+            }
+        });
+        Running {
+            id,
+            addr,
+            listener,
+            counters,
+            draining: lasting.told.get().draining_until,
+            lasting,
+            retry_at: None,
+        }
+    }
+
+    /// The accept loop: accepts, obeys control, and ends once a drain is
+    /// over (no connection left, or its deadline passed).
+    async fn run(mut self, control: flume::Receiver<Control>) {
+        loop {
+            if let Some(deadline) = self.draining {
+                if self.lasting.live.0.get() == 0 || Instant::now() >= deadline {
+                    break;
+                }
+            }
+            let accepting =
+                self.listener.is_some() && self.draining.is_none() && self.retry_at.is_none();
+            let retry = at(self.retry_at);
+            let drained = at(self.draining);
+            let live = self.lasting.live.clone();
+            tokio::select! {
+                accepted = accept(&self.listener), if accepting => self.on_accept(accepted),
+                _ = sleep_until(retry), if self.retry_at.is_some() => self.retry_at = None,
+                msg = control.recv_async(), if self.draining.is_none() => {
+                    // A closed inbox means the engine is gone: stop as after
+                    // a shutdown with no grace.
+                    let msg = msg.unwrap_or(Control::Shutdown { deadline: Instant::now() });
+                    let told = self.lasting.told.clone();
+                    obey(&mut self, &told, msg);
+                }
+                () = faults::crash_wanted() => {
+                    panic!("worker {}: crash asked for by a fault route", self.id);
+                }
+                _ = live.1.notified(), if self.draining.is_some() => {}
+                _ = sleep_until(drained), if self.draining.is_some() => {}
+            }
+        }
+    }
+
     /// Starts serving an accepted connection, or backs off after an error.
     fn on_accept(&mut self, accepted: io::Result<(TcpStream, SocketAddr)>) {
         match accepted {
             Ok((stream, remote)) => {
                 self.counters.accepts.add(1);
                 let _ = stream.set_nodelay(true);
-                self.live.0.set(self.live.0.get() + 1);
+                let live = &self.lasting.live;
+                live.0.set(live.0.get() + 1);
                 let guard = Live {
-                    inner: self.live.clone(),
+                    inner: live.clone(),
                 };
-                let (env, stop) = (self.env.clone(), self.stop.subscribe());
+                let (env, stop) = (self.lasting.env.clone(), self.lasting.stop.subscribe());
                 actix_rt::spawn(async move {
                     serve_conn(stream, remote, &env, stop).await;
                     drop(guard);
@@ -169,40 +243,22 @@ impl Running {
             }
         }
     }
+}
 
-    /// Obeys a control message (a closed inbox means the engine is gone:
-    /// stop as after a shutdown with no grace).
-    fn on_control(&mut self, msg: Result<Control, flume::RecvError>) {
-        match msg {
-            Ok(Control::PauseAccept { done }) => {
-                self.close_listener();
-                let _ = done.send(Ok(()));
-            }
-            Ok(Control::ResumeAccept { done }) => {
-                let mut outcome = Ok(());
-                if self.listener.is_none() && self.draining.is_none() {
-                    match sys::reuseport_listener(self.addr).and_then(TcpListener::from_std) {
-                        Ok(l) => self.listener = Some(l),
-                        Err(e) => {
-                            tracing::error!(worker = self.id, error = %e, "resume accept failed");
-                            outcome = Err(e);
-                        }
-                    }
-                }
-                let _ = done.send(outcome);
-            }
-            Ok(Control::Shutdown { deadline }) => self.shut(deadline),
-            Err(_) => self.shut(Instant::now()),
-        }
+impl Accepting for Running {
+    fn id(&self) -> usize {
+        self.id
     }
 
-    /// Stops accepting: connections the kernel already completed are served
-    /// like any other (not reset with their requests unread), then the
-    /// listener closes.
+    fn is_listening(&self) -> bool {
+        self.listener.is_some()
+    }
+
     fn close_listener(&mut self) {
         let Some(l) = self.listener.take() else {
             return;
         };
+        self.lasting.told.forget_listener();
         let l = match l.into_std() {
             Ok(l) => l,
             Err(e) => {
@@ -221,11 +277,16 @@ impl Running {
         }
     }
 
-    /// Stops accepting and tells every connection to finish by `deadline`.
-    fn shut(&mut self, deadline: Instant) {
-        self.close_listener();
+    fn open_listener(&mut self) -> io::Result<()> {
+        let l = sys::reuseport_listener(self.addr)?;
+        self.lasting.told.keep_listener(&l);
+        self.listener = Some(TcpListener::from_std(l)?);
+        Ok(())
+    }
+
+    fn drain(&mut self, deadline: Instant) {
         self.draining = Some(deadline);
-        self.stop.send_replace(Some(deadline));
+        self.lasting.stop.send_replace(Some(deadline));
     }
 }
 

@@ -99,7 +99,7 @@ pub(crate) fn parse_head<'b>(
     if (version == Version::Http11 && sem.hosts != 1) || sem.hosts > 1 || sem.bad_host {
         return Err(H1Error::new(Kind::BadHost));
     }
-    let split = target::split(target).ok_or(H1Error::new(Kind::BadTarget))?;
+    let split = target::split(method, target).ok_or(H1Error::new(Kind::BadTarget))?;
     let keep_alive = match version {
         Version::Http11 => !sem.close,
         _ => sem.keep_alive && !sem.close,

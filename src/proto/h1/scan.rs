@@ -106,11 +106,15 @@ impl HeadScan {
                         };
                         return Ok(None);
                     };
-                    if lf == start || buf[lf - 1] != b'\r' {
-                        return Err(H1Error::new(Kind::BadRequestLine));
-                    }
-                    if lf - 1 - start > limits.max_request_line {
+                    // The length first, as a scan of the same bytes in
+                    // pieces would have seen it (before the LF arrived), so
+                    // the answer never depends on how the bytes came.
+                    let cr = lf > start && buf[lf - 1] == b'\r';
+                    if lf - start - usize::from(cr) > limits.max_request_line {
                         return Err(H1Error::new(Kind::RequestLineTooLong));
+                    }
+                    if !cr {
+                        return Err(H1Error::new(Kind::BadRequestLine));
                     }
                     let next = lf + 1;
                     *self = HeadScan::Fields {

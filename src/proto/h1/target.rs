@@ -14,12 +14,18 @@ pub(crate) struct Target<'b> {
     pub(crate) authority: Option<&'b str>,
 }
 
-/// Splits `target`. An `http://` or `https://` absolute-form target (scheme
-/// case-insensitive) gives its path, query and authority, and `None` when
-/// the authority is not a valid non-empty `host[:port]`; any other target
-/// (origin-form, `*`, authority-form) is split at its first `?`.
-pub(crate) fn split(target: &str) -> Option<Target<'_>> {
+/// Splits the `target` of a `method` request. The forms a server accepts
+/// (RFC 9112 §3.2): origin-form (`/path?query`), absolute-form with an
+/// `http` or `https` scheme (case-insensitive; its authority must be a valid
+/// non-empty `host[:port]`), and asterisk-form for `OPTIONS` only. Anything
+/// else — a path without its leading `/`, `*` with another method, the
+/// authority-form of `CONNECT` (no tunnels here) — is `None` (400).
+pub(crate) fn split<'t>(method: &str, target: &'t str) -> Option<Target<'t>> {
     let Some(rest) = strip_http_scheme(target) else {
+        let asterisk = target == "*" && method == "OPTIONS";
+        if !(target.starts_with('/') || asterisk) {
+            return None;
+        }
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         return Some(Target {
             path,
@@ -61,14 +67,14 @@ fn strip_http_scheme(target: &str) -> Option<&str> {
 /// userinfo (`@`), spaces, `/` and the like are not.
 pub(crate) fn is_valid_authority(value: &[u8]) -> bool {
     // PERF: the common value (a name or IPv4 address, maybe a port, no
-    // escape) in one branch-free pass per part.
-    let colon = value.iter().rposition(|&b| b == b':');
-    let (name, digits) = colon.map_or((value, &[][..]), |c| (&value[..c], &value[c + 1..]));
-    let plain_name = name
-        .iter()
-        .fold(true, |ok, &b| ok & crate::proto::chars::is_reg_name_byte(b));
-    if plain_name && digits.iter().fold(true, |ok, b| ok & b.is_ascii_digit()) {
+    // escape) in one branch-free pass.
+    let (plain, colons) = crate::proto::chars::plain_authority(value);
+    if plain && colons == 0 {
         return true;
+    }
+    if plain && colons == 1 {
+        let colon = value.iter().position(|&b| b == b':').unwrap_or(0);
+        return value[colon + 1..].iter().all(u8::is_ascii_digit);
     }
     let (host, port) = if value.first() == Some(&b'[') {
         let Some(close) = value.iter().position(|&b| b == b']') else {
@@ -125,23 +131,37 @@ mod tests {
 
     #[test]
     fn origin_form_splits_at_the_first_question_mark() {
-        let t = split("/a/b?x=1?y").unwrap();
+        let t = split("GET", "/a/b?x=1?y").unwrap();
         assert_eq!((t.path, t.query, t.authority), ("/a/b", "x=1?y", None));
-        assert_eq!(split("*").unwrap().path, "*");
+    }
+
+    #[test]
+    fn asterisk_form_is_for_options_only_and_other_forms_are_refused() {
+        assert_eq!(split("OPTIONS", "*").unwrap().path, "*");
+        for (method, bad) in [
+            ("GET", "*"),
+            ("GET", "hello"),
+            ("GET", "hello/world"),
+            ("CONNECT", "example.com:443"),
+            ("GET", "ftp://x/"),
+            ("OPTIONS", "*x"),
+        ] {
+            assert_eq!(split(method, bad), None, "{method} {bad}");
+        }
     }
 
     #[test]
     fn absolute_form_gives_path_query_and_authority() {
-        let t = split("http://example.com:8080/hello?a=b").unwrap();
+        let t = split("GET", "http://example.com:8080/hello?a=b").unwrap();
         assert_eq!(
             (t.path, t.query, t.authority),
             ("/hello", "a=b", Some("example.com:8080"))
         );
-        let t = split("HTTPS://x").unwrap();
+        let t = split("GET", "HTTPS://x").unwrap();
         assert_eq!((t.path, t.query, t.authority), ("/", "", Some("x")));
-        let t = split("http://x?q").unwrap();
+        let t = split("GET", "http://x?q").unwrap();
         assert_eq!((t.path, t.query, t.authority), ("/", "q", Some("x")));
-        let t = split("http://[::1]:80/p").unwrap();
+        let t = split("GET", "http://[::1]:80/p").unwrap();
         assert_eq!((t.path, t.authority), ("/p", Some("[::1]:80")));
     }
 
@@ -154,7 +174,7 @@ mod tests {
             "http://x:8o/",
             "http://[::1/",
         ] {
-            assert_eq!(split(bad), None, "{bad}");
+            assert_eq!(split("GET", bad), None, "{bad}");
         }
     }
 

@@ -3,7 +3,30 @@
 
 use std::time::Duration;
 
-/// HTTP/2 server settings and abuse limits.
+/// HTTP/2 server settings and abuse limits, set as
+/// [`Config::h2`](crate::Config::h2).
+///
+/// # Examples
+///
+/// ```
+/// use switchyard::config::H2Settings;
+/// use switchyard::{Config, EngineChoice, Protocol};
+///
+/// let config = Config {
+///     engine: EngineChoice::Std,
+///     protocol: Protocol::Auto, // HTTP/1.1 and h2c
+///     h2: H2Settings {
+///         max_concurrent_streams: 32,
+///         max_frame_size: 65_536,
+///         ..H2Settings::default()
+///     },
+///     ..Config::default()
+/// };
+/// assert!(config.resolve().is_ok());
+///
+/// let too_small = H2Settings { max_frame_size: 1024, ..H2Settings::default() };
+/// assert!(Config { h2: too_small, ..Config::default() }.resolve().is_err());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct H2Settings {
     /// SETTINGS_MAX_CONCURRENT_STREAMS: streams a client may open at once

@@ -1,0 +1,140 @@
+//! Faults on every engine: a worker that crashes outside any handler
+//! (`POST /faults/worker-panic`, `--enable-faults`) is rebuilt and serves
+//! again, the restart is counted, connections of the other worker are not
+//! disturbed, and the fault routes do not exist without the flag.
+
+#[macro_use]
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::App;
+
+/// Keep-alive connections held across the crash: with two workers, the
+/// chance that all of them land on one worker is 2^-15.
+const HELD: usize = 16;
+
+/// A GET of `/hello` on `conn`; whether it was answered 200.
+fn hello_on(conn: &mut TcpStream) -> bool {
+    if conn
+        .write_all(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut got = Vec::new();
+    let mut buf = [0u8; 512];
+    while !got.ends_with(b"Hello, World!") {
+        match conn.read(&mut buf) {
+            Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
+            _ => return false,
+        }
+    }
+    got.starts_with(b"HTTP/1.1 200")
+}
+
+/// A keep-alive connection with a read timeout.
+fn open(addr: SocketAddr) -> TcpStream {
+    let c = TcpStream::connect(addr).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(3)))
+        .expect("timeout");
+    c
+}
+
+/// Waits until `cond` holds, at most 5 s.
+fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    let until = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < until {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    false
+}
+
+/// Fresh-connection requests in a loop until stopped: (served, failed).
+fn load(addr: SocketAddr, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<(u64, u64)> {
+    let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    std::thread::spawn(move || {
+        while !stop.load(Relaxed) {
+            let served = TcpStream::connect(addr).is_ok_and(|mut c| {
+                c.set_read_timeout(Some(Duration::from_secs(3))).is_ok() && hello_on(&mut c)
+            });
+            if served { &ok } else { &failed }.fetch_add(1, Relaxed);
+        }
+        (ok.load(Relaxed), failed.load(Relaxed))
+    })
+}
+
+/// Asks the worker owning `conn` to crash; the answer comes first.
+fn crash_owner(conn: &mut TcpStream) {
+    conn.write_all(b"POST /faults/worker-panic HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n")
+        .expect("send the fault request");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 512];
+    while !got.ends_with(b"crashing") {
+        match conn.read(&mut buf) {
+            Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
+            other => panic!("no answer to the fault request: {other:?}"),
+        }
+    }
+    assert!(got.starts_with(b"HTTP/1.1 200"), "{got:?}");
+}
+
+for_each_engine! {
+    fn a_crashed_worker_is_rebuilt_and_the_other_is_undisturbed(engine) {
+        let app = app!(engine, &["--enable-faults"]);
+        let addr = app.addr();
+        let mut held: Vec<TcpStream> = (0..HELD).map(|_| open(addr)).collect();
+        for c in &mut held {
+            assert!(hello_on(c), "served before the crash");
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let background = load(addr, stop.clone());
+        std::thread::sleep(Duration::from_millis(200));
+
+        let mut victim = open(addr);
+        crash_owner(&mut victim);
+        assert!(
+            eventually(|| app.metric("worker_restarts") == 1),
+            "the restart is counted"
+        );
+        // Every new connection is served again (each worker listens).
+        assert!(eventually(|| (0..8).all(|_| hello_on(&mut open(addr)))));
+        stop.store(true, Relaxed);
+        let (served, failed) = background.join().expect("load thread");
+
+        let alive = held.iter_mut().map(hello_on).filter(|&ok| ok).count();
+        println!(
+            "{engine}: {alive}/{HELD} held connections alive after the crash; \
+             background load {served} served, {failed} failed"
+        );
+        assert!(served > 0, "the load ran");
+        if engine == "std" {
+            // A std worker's connections are tasks of their own: its
+            // accept loop's crash ends none of them.
+            assert_eq!(alive, HELD);
+            assert!(hello_on(&mut victim), "the crashed worker's connection too");
+        } else {
+            // The crashed worker's connections are closed; the other
+            // worker's are untouched.
+            assert!(alive >= 1, "the other worker's connections survive");
+            assert!(!hello_on(&mut victim), "the crashed worker's connection is closed");
+        }
+        let m = app.metrics();
+        assert_eq!(m["worker_restarts"], 1, "{m}");
+    }
+
+    fn fault_routes_exist_only_with_the_flag(engine) {
+        let app: App = app!(engine);
+        let mut conn = app.connect();
+        conn.send("POST /faults/worker-panic HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(conn.read_response().status, 404);
+        assert_eq!(app.metric("worker_restarts"), 0);
+    }
+}
