@@ -118,11 +118,19 @@ fn main() {
     let _ = writeln!(out, "listening on {}", handle.local_addr());
     let _ = out.flush();
     drop(out);
-    if let Err(e) = signals.wait() {
-        eprintln!("conformance: signal handling failed: {e}");
-    }
+    let failed = match signals.wait_or(handle.failures()) {
+        Ok(failed) => failed,
+        Err(e) => {
+            eprintln!("conformance: signal handling failed: {e}");
+            None
+        }
+    };
     if let Err(e) = handle.shutdown(grace) {
         eprintln!("conformance: shutdown: {e}");
+        std::process::exit(1);
+    }
+    if let Some(reason) = failed {
+        eprintln!("conformance: the server stopped: {reason}");
         std::process::exit(1);
     }
 }

@@ -130,6 +130,31 @@ for_each_engine! {
         assert_eq!(m["worker_restarts"], 1, "{m}");
     }
 
+    fn a_crash_loop_stops_the_server_with_its_reason(engine) {
+        let mut app = app!(engine, &["--enable-faults"]);
+        let addr = app.addr();
+        // Each crash rebuilds one worker; the sixth of one worker within a
+        // minute exhausts its restart policy.
+        for _ in 0..40 {
+            let Ok(mut c) = TcpStream::connect(addr) else {
+                break;
+            };
+            let _ = c.set_read_timeout(Some(Duration::from_secs(3)));
+            let _ = c.write_all(b"POST /faults/worker-panic HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+            let _ = c.read(&mut [0u8; 256]);
+            if app.wait_exit(Duration::from_millis(300)).is_some() {
+                break;
+            }
+        }
+        let status = app.wait_exit(Duration::from_secs(10)).expect("the server stopped by itself");
+        assert_eq!(status.code(), Some(1), "{}", app.stderr());
+        let stderr = app.stderr();
+        assert!(
+            stderr.contains("crashed too often") && stderr.contains("the server stopped"),
+            "{stderr}"
+        );
+    }
+
     fn fault_routes_exist_only_with_the_flag(engine) {
         let app: App = app!(engine);
         let mut conn = app.connect();

@@ -47,6 +47,14 @@ pub struct ActorId {
 }
 
 impl ActorId {
+    /// A fresh id for something supervised by hand rather than hosted by
+    /// this crate (a task that reports its own exits as [`ExitEvent`]s).
+    ///
+    /// [`ExitEvent`]: crate::ExitEvent
+    pub fn new(name: &str) -> Self {
+        Self::next(name)
+    }
+
     pub(crate) fn next(name: &str) -> Self {
         // Relaxed: the counter orders nothing else, it only has to be unique.
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);

@@ -41,6 +41,8 @@ pub use listen::bind_all;
 pub use messages::{Ack, Control};
 pub use promote::{Promoter, Promotion};
 
+use switchyard_actors::{ExitEvent, Recipient};
+
 use crate::config::{EngineKind, Resolved};
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
@@ -94,24 +96,32 @@ pub(crate) fn tell_all<W, E: std::fmt::Display>(
     first_error.map_or(Ok(()), Err)
 }
 
+/// Where a worker's exits are reported (a panic, and giving up after
+/// repeated ones): the server's supervisor. Workers are named
+/// `<engine>-worker-<index>`.
+pub type Watcher = Recipient<ExitEvent>;
+
 /// Starts the engine the configuration chose.
 pub fn start(
     cfg: &Resolved,
     table: Arc<SharedTable>,
     promoter: Promoter,
+    watcher: Watcher,
 ) -> io::Result<Box<dyn Engine>> {
     match cfg.engine {
         #[cfg(target_os = "linux")]
-        EngineKind::Epoll => Ok(Box::new(epoll::EpollEngine::start(cfg, table, promoter)?)),
+        EngineKind::Epoll => Ok(Box::new(epoll::EpollEngine::start(
+            cfg, table, promoter, watcher,
+        )?)),
         #[cfg(target_os = "linux")]
         EngineKind::IoUring => Ok(Box::new(iouring::IoUringEngine::start(
-            cfg, table, promoter,
+            cfg, table, promoter, watcher,
         )?)),
         // The std engine serves async routes on its own arbiters: nothing is
         // ever promoted.
         EngineKind::Std => {
             drop(promoter);
-            Ok(Box::new(std_engine::StdEngine::start(cfg, table)?))
+            Ok(Box::new(std_engine::StdEngine::start(cfg, table, watcher)?))
         }
         // Reached where an engine is not compiled (not Linux).
         #[allow(unreachable_patterns)]

@@ -99,6 +99,73 @@ pub struct Snapshot {
     pub latency_sum_secs: f64,
     /// Machine CPU utilisation since the previous snapshot, when known.
     pub cpu_utilization: Option<f64>,
+    /// Rates over the last sampling period (about a second), once two
+    /// samples exist.
+    pub rates: Option<Rates>,
+}
+
+/// What changed between two samples of the counters, per second: the
+/// telemetry a controller reads.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Rates {
+    /// Seconds between the two samples.
+    pub period_secs: f64,
+    /// Requests answered per second.
+    pub requests_per_sec: f64,
+    /// Errors per second.
+    pub errors_per_sec: f64,
+    /// Errors per request answered in the period (0 without requests).
+    pub error_ratio: f64,
+    /// Connections accepted per second.
+    pub accepts_per_sec: f64,
+    /// Bytes read per second.
+    pub bytes_in_per_sec: f64,
+    /// Bytes written per second.
+    pub bytes_out_per_sec: f64,
+    /// Bytes read per request answered in the period (0 without requests).
+    pub bytes_in_per_request: f64,
+    /// Connections open on each worker at the second sample (promoted ones
+    /// count on the dispatch side, not here).
+    pub conns_per_worker: Vec<u64>,
+    /// Machine CPU utilisation over the period, when known.
+    pub cpu_utilization: Option<f64>,
+}
+
+impl Rates {
+    /// The rates between `before` and `after`, taken `period` apart.
+    pub fn between(
+        before: &Snapshot,
+        after: &Snapshot,
+        period: std::time::Duration,
+        src: &Sources,
+    ) -> Self {
+        let secs = period.as_secs_f64().max(1e-3);
+        let d = |a: u64, b: u64| b.saturating_sub(a) as f64;
+        let requests = d(before.requests_total, after.requests_total);
+        let errors = d(before.errors_total, after.errors_total);
+        let bytes_in = d(before.bytes_in, after.bytes_in);
+        let per_request = |x: f64| if requests > 0.0 { x / requests } else { 0.0 };
+        Rates {
+            period_secs: secs,
+            requests_per_sec: requests / secs,
+            errors_per_sec: errors / secs,
+            error_ratio: per_request(errors),
+            accepts_per_sec: d(before.accepts, after.accepts) / secs,
+            bytes_in_per_sec: bytes_in / secs,
+            bytes_out_per_sec: d(before.bytes_out, after.bytes_out) / secs,
+            bytes_in_per_request: per_request(bytes_in),
+            conns_per_worker: src
+                .workers
+                .iter()
+                .map(|w| {
+                    w.accepts
+                        .get()
+                        .saturating_sub(w.closes.get() + w.promoted.get())
+                })
+                .collect(),
+            cpu_utilization: after.cpu_utilization,
+        }
+    }
 }
 
 impl Snapshot {
@@ -135,6 +202,7 @@ impl Snapshot {
             latency_sum_secs: (sum(|w| w.latency_ns.get()) + d.latency_ns.load(Relaxed)) as f64
                 / 1e9,
             cpu_utilization: cpu,
+            rates: None,
         }
     }
 }

@@ -253,9 +253,16 @@ impl Server {
         // that is serving can always be stopped gracefully.
         let signals = Signals::new()?;
         let handle = self.start()?;
-        signals.wait()?;
-        tracing::info!("signal received; shutting down");
-        handle.shutdown(grace)
+        match signals.wait_or(handle.failures())? {
+            None => {
+                tracing::info!("signal received; shutting down");
+                handle.shutdown(grace)
+            }
+            Some(reason) => {
+                handle.shutdown(grace)?;
+                Err(io::Error::other(reason))
+            }
+        }
     }
 }
 
@@ -330,6 +337,19 @@ impl Signals {
             }
         });
         Ok(())
+    }
+
+    /// Blocks until a stop signal arrives (`None`) or the server stops by
+    /// itself (`Some` of the reason, heard on
+    /// [`ServerHandle::failures`](crate::ServerHandle::failures)).
+    pub fn wait_or(mut self, failures: &flume::Receiver<String>) -> io::Result<Option<String>> {
+        Ok(self.rt.block_on(async {
+            tokio::select! {
+                _ = self.interrupt.recv() => None,
+                _ = self.terminate.recv() => None,
+                reason = failures.recv_async() => reason.ok(),
+            }
+        }))
     }
 }
 

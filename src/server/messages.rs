@@ -165,6 +165,9 @@ pub enum MetricsMsg {
         /// The answer.
         reply: Reply<Snapshot>,
     },
+    /// Samples the counters (the supervisor's 1 s tick): the rates in
+    /// later snapshots are computed between two samples.
+    Tick,
     /// Asks for every counter in a Prometheus exposition format.
     Prometheus {
         /// Which format.

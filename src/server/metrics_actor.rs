@@ -2,11 +2,12 @@
 //! dispatch actor's counters at that moment.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use switchyard_actors::{Actor, Context};
 
 use super::messages::MetricsMsg;
-use crate::metrics::{prometheus, CpuSampler, Snapshot, Sources};
+use crate::metrics::{prometheus, CpuSampler, Rates, Snapshot, Sources};
 use crate::router::SharedTable;
 
 /// Aggregates counters on ask; owns no counter itself.
@@ -17,6 +18,12 @@ pub struct MetricsActor {
     table: Arc<SharedTable>,
     /// CPU utilisation between asks.
     cpu: CpuSampler,
+    /// CPU utilisation between ticks.
+    tick_cpu: CpuSampler,
+    /// The last tick's sample and when it was taken.
+    last: Option<(Instant, Snapshot)>,
+    /// The rates between the last two ticks.
+    rates: Option<Rates>,
 }
 
 impl MetricsActor {
@@ -26,6 +33,9 @@ impl MetricsActor {
             sources,
             table,
             cpu: CpuSampler::new(),
+            tick_cpu: CpuSampler::new(),
+            last: None,
+            rates: None,
         }
     }
 }
@@ -37,11 +47,24 @@ impl Actor for MetricsActor {
         match msg {
             MetricsMsg::Snapshot { reply } => {
                 let async_routes = self.table.load().async_route_count();
-                reply.send(Snapshot::collect(
-                    &self.sources,
-                    async_routes,
-                    self.cpu.sample(),
-                ));
+                let mut snapshot =
+                    Snapshot::collect(&self.sources, async_routes, self.cpu.sample());
+                snapshot.rates = self.rates.clone();
+                reply.send(snapshot);
+            }
+            MetricsMsg::Tick => {
+                let now = Instant::now();
+                let async_routes = self.table.load().async_route_count();
+                let sample = Snapshot::collect(&self.sources, async_routes, self.tick_cpu.sample());
+                if let Some((then, before)) = &self.last {
+                    self.rates = Some(Rates::between(
+                        before,
+                        &sample,
+                        now.duration_since(*then),
+                        &self.sources,
+                    ));
+                }
+                self.last = Some((now, sample));
             }
             MetricsMsg::Prometheus { format, reply } => {
                 let async_routes = self.table.load().async_route_count();

@@ -8,6 +8,7 @@ pub mod messages;
 mod metrics_actor;
 #[cfg(test)]
 mod supervision_tests;
+mod supervisor;
 
 use std::io;
 use std::net::SocketAddr;
@@ -23,6 +24,8 @@ pub use builder::{Server, Signals};
 pub use error::RegisterError;
 pub use messages::{EngineInfo, MetricsMsg, RouteSpec, ServerMsg};
 pub use metrics_actor::MetricsActor;
+use supervisor::Failure;
+pub use supervisor::{SupervisorActor, SupervisorMsg};
 
 use crate::config::Config;
 use crate::dispatch::DispatchPool;
@@ -76,6 +79,10 @@ pub struct ServerHandle {
     info: EngineInfo,
     /// The thread running the actors' system; ends after shutdown.
     system: Option<JoinHandle<()>>,
+    /// Why the server stopped by itself, if it did.
+    failure: Arc<Failure>,
+    /// Hears that failure once.
+    failed: flume::Receiver<String>,
 }
 
 impl ServerActor {
@@ -106,6 +113,8 @@ impl ServerActor {
             .resolve()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let (failure, failed) = Failure::new();
+        let supervisor_failure = failure.clone();
         let system = std::thread::Builder::new()
             .name("switchyard-system".into())
             .spawn(move || {
@@ -123,20 +132,34 @@ impl ServerActor {
                         resolved.engine,
                         counters.clone(),
                     );
-                    let engine =
-                        match crate::engine::start(&resolved, table.clone(), dispatch.promoter()) {
-                            Ok(engine) => engine,
-                            Err(e) => {
-                                dispatch.stop(std::time::Instant::now() + Duration::from_secs(1));
-                                return Err(e);
-                            }
-                        };
+                    let arbiter = actix_rt::Arbiter::current();
+                    let supervisor = spawn_on(
+                        &arbiter,
+                        SupervisorActor::factory(supervisor_failure),
+                        SpawnOptions::new("supervisor"),
+                    );
+                    let watcher = supervisor.recipient_with(SupervisorMsg::Exit, |msg| match msg {
+                        SupervisorMsg::Exit(event) => event,
+                        // Only messages the wrapper just built come back.
+                        _ => unreachable!("not an exit event"),
+                    });
+                    let engine = match crate::engine::start(
+                        &resolved,
+                        table.clone(),
+                        dispatch.promoter(),
+                        watcher,
+                    ) {
+                        Ok(engine) => engine,
+                        Err(e) => {
+                            dispatch.stop(std::time::Instant::now() + Duration::from_secs(1));
+                            return Err(e);
+                        }
+                    };
                     let sources = Sources {
                         engine: engine.kind(),
                         workers: engine.counters(),
                         dispatch: counters,
                     };
-                    let arbiter = actix_rt::Arbiter::current();
                     let metrics_table = table.clone();
                     let metrics = spawn_on(
                         &arbiter,
@@ -157,6 +180,11 @@ impl ServerActor {
                         move || ServerActor::new(actor_core.clone()),
                         SpawnOptions::new("server"),
                     );
+                    let _ = supervisor.tell(SupervisorMsg::Attach {
+                        server: server.clone(),
+                        metrics: metrics.clone(),
+                        grace: resolved.shutdown_grace,
+                    });
                     Ok((server, metrics, core, actix_rt::System::current(), info))
                 });
                 let ok = started.is_ok();
@@ -178,6 +206,8 @@ impl ServerActor {
             actors,
             info,
             system: Some(system),
+            failure,
+            failed,
         })
     }
 }
@@ -246,6 +276,19 @@ impl ServerHandle {
     /// The metrics actor's address.
     pub fn metrics(&self) -> &Addr<MetricsActor> {
         &self.metrics
+    }
+
+    /// Why the server stopped by itself, if it did: a worker crashed more
+    /// often than its restart policy allows, and the supervisor shut the
+    /// server down rather than serve with a worker missing.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.get()
+    }
+
+    /// Hears the failure of [`failure`](Self::failure) when it happens (for
+    /// waiting on it beside other events, as [`Server::run`] does).
+    pub fn failures(&self) -> &flume::Receiver<String> {
+        &self.failed
     }
 
     /// Current metrics (blocking ask): the totals of every worker and

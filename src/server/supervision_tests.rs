@@ -90,8 +90,13 @@ fn crashed_workers_are_rebuilt(engine: EngineChoice) {
         eventually(|| (0..8).all(|_| hello(addr))),
         "served again after a crash"
     );
+    // The epoll worker counts an event's requests after writing their
+    // responses: the last one may be read before it is counted.
+    assert!(
+        eventually(|| handle.snapshot().expect("snapshot").requests_total >= 17),
+        "every request counted"
+    );
     let snap = handle.snapshot().expect("snapshot");
-    assert!(snap.requests_total >= 17, "{snap:?}");
     assert_eq!(
         snap.worker_restarts, 4,
         "two crashes of two workers counted"
@@ -103,6 +108,24 @@ fn crashed_workers_are_rebuilt(engine: EngineChoice) {
 #[test]
 fn epoll_workers_are_rebuilt_after_a_crash() {
     crashed_workers_are_rebuilt(EngineChoice::Epoll);
+}
+
+/// Whether the io_uring tests must skip here (printed).
+#[cfg(target_os = "linux")]
+fn io_uring_refused() -> bool {
+    let why = crate::engine::iouring::refusal();
+    if let Some(why) = &why {
+        println!("skipped: io-uring: {why}");
+    }
+    why.is_some()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn io_uring_workers_are_rebuilt_after_a_crash() {
+    if !io_uring_refused() {
+        crashed_workers_are_rebuilt(EngineChoice::IoUring);
+    }
 }
 
 #[test]
@@ -122,5 +145,77 @@ fn std_connections_outlive_their_workers_crash() {
     crash(&handle);
     std::thread::sleep(Duration::from_millis(100));
     assert!(hello_on(&mut conn), "the open connection is still served");
+    handle.shutdown(Duration::from_secs(1)).expect("shut down");
+}
+
+/// A worker that keeps crashing past its restart policy (five restarts a
+/// minute) stops the server with a clear error, instead of a server that
+/// limps on with a worker missing.
+fn a_crash_loop_stops_the_server_with_its_reason(engine: EngineChoice) {
+    let handle = start(engine);
+    let addr = handle.local_addr();
+    for _ in 0..6 {
+        crash(&handle);
+    }
+    assert!(
+        eventually(|| handle.failure().is_some()),
+        "the supervisor gave up"
+    );
+    let reason = handle.failure().expect("a reason");
+    assert!(
+        reason.contains("-worker-") && reason.contains("crashed too often"),
+        "{reason}"
+    );
+    assert!(
+        eventually(|| TcpStream::connect(addr).is_err()),
+        "the server stopped listening"
+    );
+    assert_eq!(handle.failures().try_recv().ok(), Some(reason));
+    handle
+        .shutdown(Duration::from_secs(1))
+        .expect("shutdown returns");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_epoll_crash_loop_stops_the_server() {
+    a_crash_loop_stops_the_server_with_its_reason(EngineChoice::Epoll);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_io_uring_crash_loop_stops_the_server() {
+    if !io_uring_refused() {
+        a_crash_loop_stops_the_server_with_its_reason(EngineChoice::IoUring);
+    }
+}
+
+#[test]
+fn a_std_crash_loop_stops_the_server() {
+    a_crash_loop_stops_the_server_with_its_reason(EngineChoice::Std);
+}
+
+/// The supervisor's tick has the metrics actor sample the counters: the
+/// snapshot carries rates over the last second.
+#[test]
+fn snapshots_carry_rates_from_the_tick() {
+    let handle = start(EngineChoice::Std);
+    let addr = handle.local_addr();
+    let until = Instant::now() + Duration::from_millis(2500);
+    let mut served = 0;
+    while Instant::now() < until {
+        served += u32::from(hello(addr));
+    }
+    let rates = handle
+        .snapshot()
+        .expect("snapshot")
+        .rates
+        .expect("rates after two ticks");
+    assert!(served > 0);
+    assert!(rates.requests_per_sec > 0.0, "{rates:?}");
+    assert!(rates.accepts_per_sec > 0.0, "{rates:?}");
+    assert!(rates.bytes_in_per_request > 0.0, "{rates:?}");
+    assert_eq!(rates.conns_per_worker.len(), 2);
+    assert!((0.5..2.0).contains(&rates.period_secs), "{rates:?}");
     handle.shutdown(Duration::from_secs(1)).expect("shut down");
 }

@@ -15,7 +15,7 @@ use switchyard_actors::{Addr, Drained, LoopMailbox, RestartPolicy, SpawnOptions}
 
 use super::control::Record;
 use super::sys::epoll::Poller;
-use super::{bind_all, sys, Control, Engine, Promoter};
+use super::{bind_all, sys, Control, Engine, Promoter, Watcher};
 use crate::config::{EngineKind, Resolved};
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
@@ -44,7 +44,12 @@ pub struct EpollEngine {
 
 impl EpollEngine {
     /// Binds every worker's listener, then starts the workers.
-    pub fn start(cfg: &Resolved, table: Arc<SharedTable>, promoter: Promoter) -> io::Result<Self> {
+    pub fn start(
+        cfg: &Resolved,
+        table: Arc<SharedTable>,
+        promoter: Promoter,
+        watcher: Watcher,
+    ) -> io::Result<Self> {
         let (addr, listeners) = bind_all(cfg.addr, cfg.workers)?;
         let mut workers = Vec::with_capacity(cfg.workers);
         for (id, listener) in listeners.into_iter().enumerate() {
@@ -59,7 +64,7 @@ impl EpollEngine {
                 told: Record::default(),
             };
             let counters = parts.counters.clone();
-            let (mailbox, worker_addr) = mailbox(parts, listener);
+            let (mailbox, worker_addr) = mailbox(parts, listener, watcher.clone());
             let pin = cfg.pin_workers.then_some(id);
             let thread = std::thread::Builder::new()
                 .name(format!("switchyard-epoll-{id}"))
@@ -81,7 +86,9 @@ impl EpollEngine {
 fn mailbox(
     parts: WorkerParts,
     listener: std::net::TcpListener,
+    watcher: Watcher,
 ) -> (LoopMailbox<Worker>, Addr<Worker>) {
+    let name = format!("epoll-worker-{}", parts.id);
     let wake = Arc::new(PollerWake(parts.poller.clone()));
     let mut first = Some(listener);
     let factory = move || {
@@ -93,7 +100,9 @@ fn mailbox(
         };
         Worker::new(&parts, listener)
     };
-    let options = SpawnOptions::new("epoll-worker").restart(RestartPolicy::default());
+    let options = SpawnOptions::new(&name)
+        .restart(RestartPolicy::default())
+        .supervisor(watcher);
     LoopMailbox::new(factory, wake, options)
 }
 

@@ -25,7 +25,7 @@ use std::time::Instant;
 use switchyard_actors::{Addr, Drained, LoopMailbox, RestartPolicy, SpawnOptions};
 
 use super::control::Record;
-use super::{bind_all, sys, Control, Engine, Promoter};
+use super::{bind_all, sys, Control, Engine, Promoter, Watcher};
 use crate::config::{EngineKind, Resolved};
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
@@ -46,6 +46,11 @@ struct WorkerHandle {
     counters: Arc<WorkerCounters>,
 }
 
+/// Why io_uring cannot run here, if it cannot (the probe `start` makes).
+pub fn refusal() -> Option<String> {
+    probe::probe().err()
+}
+
 /// A running io_uring engine.
 pub struct IoUringEngine {
     /// The bound address.
@@ -58,7 +63,12 @@ impl IoUringEngine {
     /// Probes io_uring, binds every worker's listener, then starts the
     /// workers. A refused io_uring is an `Unsupported` error whose text
     /// names the cause.
-    pub fn start(cfg: &Resolved, table: Arc<SharedTable>, promoter: Promoter) -> io::Result<Self> {
+    pub fn start(
+        cfg: &Resolved,
+        table: Arc<SharedTable>,
+        promoter: Promoter,
+        watcher: Watcher,
+    ) -> io::Result<Self> {
         let caps = probe::probe().map_err(|why| {
             io::Error::new(
                 io::ErrorKind::Unsupported,
@@ -81,7 +91,7 @@ impl IoUringEngine {
                 told: Record::default(),
             };
             let counters = parts.counters.clone();
-            let (mailbox, worker_addr) = mailbox(parts, listener);
+            let (mailbox, worker_addr) = mailbox(parts, listener, watcher.clone());
             let pin = cfg.pin_workers.then_some(id);
             let thread = std::thread::Builder::new()
                 .name(format!("switchyard-uring-{id}"))
@@ -104,7 +114,9 @@ impl IoUringEngine {
 fn mailbox(
     parts: WorkerParts,
     listener: std::net::TcpListener,
+    watcher: Watcher,
 ) -> (LoopMailbox<Worker>, Addr<Worker>) {
+    let name = format!("io-uring-worker-{}", parts.id);
     let wake = Arc::new(EventFdWake(parts.wake.clone()));
     let mut first = Some(listener);
     let factory = move || {
@@ -116,7 +128,9 @@ fn mailbox(
         };
         Worker::new(&parts, listener)
     };
-    let options = SpawnOptions::new("uring-worker").restart(RestartPolicy::default());
+    let options = SpawnOptions::new(&name)
+        .restart(RestartPolicy::default())
+        .supervisor(watcher);
     LoopMailbox::new(factory, wake, options)
 }
 

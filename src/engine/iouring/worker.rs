@@ -1090,7 +1090,9 @@ mod tests {
         let listener = sys::reuseport_listener("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = listener.local_addr().unwrap();
         let Some(parts) = parts(addr) else { return };
-        let (mut mailbox, worker_addr) = super::super::mailbox(parts.clone(), listener);
+        let (exits, _exited) = flume::unbounded();
+        let watcher = switchyard_actors::Recipient::from_sender(exits);
+        let (mut mailbox, worker_addr) = super::super::mailbox(parts.clone(), listener, watcher);
         let (done, acked) = flume::bounded(1);
         worker_addr
             .tell_control(Control::PauseAccept { done })

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{bind_all, Control, Engine};
+use super::{bind_all, Control, Engine, Watcher};
 use crate::config::{EngineKind, Resolved};
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
@@ -41,7 +41,7 @@ pub struct StdEngine {
 impl StdEngine {
     /// Binds every worker's listener, then starts one arbiter per worker.
     /// Must be called inside an actix-rt System.
-    pub fn start(cfg: &Resolved, table: Arc<SharedTable>) -> io::Result<Self> {
+    pub fn start(cfg: &Resolved, table: Arc<SharedTable>, watcher: Watcher) -> io::Result<Self> {
         let (addr, listeners) = bind_all(cfg.addr, cfg.workers)?;
         let mut workers = Vec::with_capacity(cfg.workers);
         for (id, listener) in listeners.into_iter().enumerate() {
@@ -59,6 +59,7 @@ impl StdEngine {
                 table: table.clone(),
                 cfg: cfg.clone(),
                 counters: counters.clone(),
+                watcher: watcher.clone(),
             };
             let arbiter = actix_rt::Arbiter::new();
             // The worker's future is not Send (its connections share Rc

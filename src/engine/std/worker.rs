@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use switchyard_actors::{RestartPolicy, Restarts};
+use switchyard_actors::{ActorId, ExitEvent, ExitReason, RestartPolicy, Restarts};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::time::sleep_until;
@@ -18,7 +18,7 @@ use super::conn::{serve_conn, ConnEnv};
 use crate::config::{EngineKind, Resolved};
 use crate::conn::h2::H2Env;
 use crate::engine::control::{obey, Accepting, Record};
-use crate::engine::{faults, sys, Control};
+use crate::engine::{faults, sys, Control, Watcher};
 use crate::metrics::WorkerCounters;
 use crate::proto::h1::DateCache;
 use crate::router::SharedTable;
@@ -45,6 +45,8 @@ pub(super) struct Worker {
     pub(super) cfg: Resolved,
     /// This worker's counters (written only on its arbiter).
     pub(super) counters: Arc<WorkerCounters>,
+    /// Told of the accept loop's crashes, and when it is given up.
+    pub(super) watcher: Watcher,
 }
 
 /// Open connections of a worker; dropping one of these marks one closed.
@@ -119,6 +121,13 @@ impl Worker {
         };
         let mut listener = Some(self.listener);
         let mut restarts = Restarts::new(RestartPolicy::default());
+        let me = ActorId::new(&format!("std-worker-{}", self.id));
+        let report = |reason| {
+            let _ = self.watcher.tell(ExitEvent {
+                actor: me.clone(),
+                reason,
+            });
+        };
         loop {
             let running = Running::new(
                 self.id,
@@ -129,8 +138,10 @@ impl Worker {
             );
             match actix_rt::spawn(running.run(self.control.clone())).await {
                 Err(e) if e.is_panic() => {
+                    report(ExitReason::Panicked(panic_message(e.into_panic())));
                     let Some(delay) = restarts.after_panic(Instant::now()) else {
                         tracing::error!(worker = self.id, "std worker keeps crashing; given up");
+                        report(ExitReason::GaveUp);
                         break;
                     };
                     tokio::time::sleep(delay).await;
@@ -287,6 +298,17 @@ impl Accepting for Running {
     fn drain(&mut self, deadline: Instant) {
         self.draining = Some(deadline);
         self.lasting.stop.send_replace(Some(deadline));
+    }
+}
+
+/// The text of a panic's payload.
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(s) => *s,
+        Err(payload) => payload.downcast_ref::<&str>().map_or_else(
+            || "a panic without a message".to_owned(),
+            |s| (*s).to_owned(),
+        ),
     }
 }
 
