@@ -20,7 +20,7 @@ use tracing_subscriber::EnvFilter;
 
 /// Command-line flags (the contract's table).
 #[derive(Parser, Debug)]
-#[command(about = "switchyard conformance app")]
+#[command(about = "switchyard conformance app", args_override_self = true)]
 struct Flags {
     /// Listen address; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -311,7 +311,7 @@ async fn events(req: Request) -> Result<Response, HttpError> {
     let stream = resp.sse();
     actix_rt::spawn(async move {
         for i in first..n {
-            if i > first {
+            if i > first && !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
             let event = Event::data(format!("event {i}")).id(i.to_string());

@@ -1,7 +1,9 @@
 //! Faults on every engine: a worker that crashes outside any handler
 //! (`POST /faults/worker-panic`, `--enable-faults`) is rebuilt and serves
 //! again, the restart is counted, connections of the other worker are not
-//! disturbed, and the fault routes do not exist without the flag.
+//! disturbed, a crash loop stops the server with its reason, clients that
+//! reset mid-request or mid-response leave no connection behind, and the
+//! fault routes do not exist without the flag.
 
 #[macro_use]
 mod common;
@@ -153,6 +155,44 @@ for_each_engine! {
             stderr.contains("crashed too often") && stderr.contains("the server stopped"),
             "{stderr}"
         );
+    }
+
+    fn clients_that_reset_leave_nothing_behind(engine) {
+        let app = app!(engine);
+        let addr = app.addr();
+        let cases: [(&str, &[u8], bool); 5] = [
+            ("mid-head", b"GET /hello HTTP/1.1\r\nHo", false),
+            ("mid-body", b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\nabc", false),
+            ("mid-response", b"GET /stream?n=200000 HTTP/1.1\r\nHost: t\r\n\r\n", true),
+            ("mid-async-response", b"GET /async/stream?n=100&delay_ms=20 HTTP/1.1\r\nHost: t\r\n\r\n", true),
+            ("promoted, mid-head", b"GET /async/hello HTTP/1.1\r\nHost: t\r\n\r\nGET /hel", true),
+        ];
+        for _ in 0..5 {
+            for (what, bytes, read_some) in cases {
+                let mut c = TcpStream::connect(addr).expect("connect");
+                c.write_all(bytes).expect("send");
+                if read_some {
+                    let mut buf = [0u8; 1024];
+                    let _ = c.set_read_timeout(Some(Duration::from_secs(3)));
+                    assert!(c.read(&mut buf).is_ok_and(|n| n > 0), "{what}: some response first");
+                } else {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                // An RST, not a FIN: linger zero, then close.
+                socket2::SockRef::from(&c)
+                    .set_linger(Some(Duration::ZERO))
+                    .expect("linger");
+                drop(c);
+            }
+        }
+        // Every reset connection is closed and counted; only the metrics
+        // request's own connection is open.
+        assert!(
+            eventually(|| app.metric("active_conns") == 1),
+            "connections left open: {}",
+            app.metrics()
+        );
+        assert!(hello_on(&mut open(addr)), "the server serves on");
     }
 
     fn fault_routes_exist_only_with_the_flag(engine) {

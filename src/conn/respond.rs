@@ -5,6 +5,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use tracing::Instrument;
+
 use crate::handler::{
     run_after, run_before, run_plain, BodyMode, Ctx, Flow, Handler, HttpError, RequestParts,
     Response, ServeInfo,
@@ -132,6 +134,8 @@ pub fn answer(
     if mode == Mode::Blocking {
         info.dispatch = Dispatch::Async;
     }
+    let span = request_span(&parts, info);
+    let _entered = span.enter();
     let mut ctx = Ctx::new(parts, info, resp);
     if let Routed::Route(route, params) = route(&mut ctx, table) {
         if let Some(needs) = mode.check(route.handler(), route.dispatch()) {
@@ -142,7 +146,35 @@ pub fn answer(
             run_plain(&mut ctx, route.middleware(), &**f);
         }
     }
+    close_span(&span, &mut ctx);
     None
+}
+
+/// The `request` span (level DEBUG, target `switchyard::request`) a
+/// request's handling runs in: method, path, dispatch and engine at once,
+/// route pattern and status when known; its lifetime is the handling time.
+/// A disabled span costs a cached check.
+#[inline]
+fn request_span(parts: &RequestParts<'_>, info: ServeInfo) -> tracing::Span {
+    tracing::debug_span!(
+        target: "switchyard::request",
+        "request",
+        method = parts.method,
+        path = parts.path,
+        route = tracing::field::Empty,
+        status = tracing::field::Empty,
+        dispatch = ?info.dispatch,
+        engine = %info.engine,
+    )
+}
+
+/// Records what the handling found on the request's span.
+#[inline]
+fn close_span(span: &tracing::Span, ctx: &mut Ctx<'_>) {
+    if !span.is_disabled() {
+        span.record("route", ctx.pattern());
+        span.record("status", ctx.response().status());
+    }
 }
 
 /// The protocol-neutral half of [`respond_future`]: the response is left in
@@ -155,15 +187,17 @@ pub async fn answer_future(
 ) {
     resp.reset();
     info.dispatch = Dispatch::Async;
+    let span = request_span(&parts, info);
     let mut ctx = Ctx::new(parts, info, resp);
-    if let Routed::Route(route, params) = route(&mut ctx, table) {
+    if let Routed::Route(route, params) = span.in_scope(|| route(&mut ctx, table)) {
         ctx.set_route(route.pattern(), route.param_names(), params);
         let chain = route.middleware();
         match route.handler() {
             Handler::Future(f) => {
-                let before = run_before(&mut ctx, chain);
+                let before = span.in_scope(|| run_before(&mut ctx, chain));
                 if before.run_handler {
-                    match actix_rt::spawn(f(ctx.to_request())).await {
+                    let handler = f(ctx.to_request()).instrument(span.clone());
+                    match actix_rt::spawn(handler).await {
                         Ok(Ok(resp)) => *ctx.response() = resp,
                         Ok(Err(err)) => ctx.response().set_error(&err),
                         Err(_) => {
@@ -175,13 +209,14 @@ pub async fn answer_future(
                         }
                     }
                 }
-                run_after(&mut ctx, chain, before.ran);
+                span.in_scope(|| run_after(&mut ctx, chain, before.ran));
             }
             // The table changed since the request was classified: serve it
             // with what the route has now.
-            Handler::Plain(f) => run_plain(&mut ctx, chain, &**f),
+            Handler::Plain(f) => span.in_scope(|| run_plain(&mut ctx, chain, &**f)),
         }
     }
+    close_span(&span, &mut ctx);
 }
 
 /// Where routing left a request.
@@ -302,4 +337,86 @@ fn fallback(ctx: &mut Ctx<'_>, table: &RouteTable, write: impl FnOnce(&mut Respo
         write(ctx.response());
     }
     run_after(ctx, chain, before.ran);
+}
+
+#[cfg(test)]
+mod span_tests {
+    use std::io;
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::fmt::format::FmtSpan;
+    use tracing_subscriber::fmt::MakeWriter;
+
+    use super::*;
+    use crate::config::EngineKind;
+    use crate::router::Router;
+
+    /// Collects what the subscriber writes.
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Sink {
+        type Writer = Sink;
+        fn make_writer(&'a self) -> Sink {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn every_request_runs_in_a_request_span_with_its_route_and_status() {
+        let mut router = Router::new();
+        router.get("/users/:id", |ctx| {
+            tracing::info!("inside the handler");
+            ctx.text("u");
+            Ok(())
+        });
+        let table = router.table();
+        let sink = Sink::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(sink.clone())
+            .with_max_level(tracing::Level::DEBUG)
+            .with_span_events(FmtSpan::CLOSE)
+            .with_ansi(false)
+            .finish();
+        let mut resp = Response::new();
+        tracing::subscriber::with_default(subscriber, || {
+            let parts = RequestParts {
+                method: "GET",
+                path: "/users/7",
+                query: "",
+                authority: None,
+                version: crate::proto::Version::Http11,
+                headers: &[],
+                body: &[],
+            };
+            let info = ServeInfo {
+                engine: EngineKind::Epoll,
+                dispatch: Dispatch::Inline,
+                remote: None,
+            };
+            assert!(answer(parts, &table, info, &mut resp, Mode::Inline).is_none());
+        });
+        let out = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            out.contains("request{method=\"GET\" path=\"/users/7\"")
+                && out.contains("inside the handler"),
+            "the handler's event is inside the span: {out}"
+        );
+        assert!(
+            out.contains("route=\"/users/:id\"")
+                && out.contains("status=200")
+                && out.contains("close"),
+            "route, status and the close with its timing: {out}"
+        );
+    }
 }

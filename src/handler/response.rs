@@ -27,6 +27,28 @@ pub enum BodyMode {
     Live,
 }
 
+/// The runtime that polls streamed bodies whose handler runs on no runtime
+/// (a plain handler on an event-loop worker): one thread, started on first
+/// use.
+fn pump_runtime() -> &'static tokio::runtime::Handle {
+    static PUMP: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
+    PUMP.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("switchyard-stream-pump".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()
+                    .expect("a current-thread runtime builds");
+                let _ = tx.send(rt.handle().clone());
+                rt.block_on(std::future::pending::<()>());
+            })
+            .expect("the stream pump thread starts");
+        rx.recv().expect("the stream pump runtime")
+    })
+}
+
 /// How many pieces of a live body may wait for the connection before
 /// [`BodySender::send`] waits too.
 const LIVE_QUEUE: usize = 16;
@@ -209,34 +231,20 @@ impl Default for Response {
     }
 }
 
-/// Header names the response treats specially.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Name {
-    /// Any other name.
-    Plain,
-    /// Written by the protocol layer itself: refused.
-    Framing,
-    /// `content-type`: at most one, the last set wins.
-    ContentType,
-}
-
-/// What kind of name `name` is.
+/// Headers the protocol layer writes itself.
 #[inline]
-fn classify(name: &str) -> Name {
-    // Lengths first: most names are told apart without a comparison.
-    let framing = match name.len() {
+fn is_framing(name: &str) -> bool {
+    // Lengths first: most names are rejected without a comparison.
+    match name.len() {
         14 => name.eq_ignore_ascii_case("content-length"),
         17 => name.eq_ignore_ascii_case("transfer-encoding"),
         10 => name.eq_ignore_ascii_case("connection"),
-        12 if name.eq_ignore_ascii_case("content-type") => return Name::ContentType,
         _ => false,
-    };
-    if framing {
-        Name::Framing
-    } else {
-        Name::Plain
     }
 }
+
+/// The one header a response carries at most once, the last set winning.
+const CONTENT_TYPE: &str = "content-type";
 
 /// Whether `name` is a field name (RFC 9110 §5.1: a non-empty `token`).
 /// Anything else could smuggle a second header, or a framing header past
@@ -363,13 +371,27 @@ impl Response {
     // is checked at compile time; the refusal is out of line.
     #[inline]
     pub fn header_bytes(&mut self, name: &str, value: &[u8]) -> &mut Self {
-        let kind = classify(name);
-        if !is_token(name) || kind == Name::Framing {
+        if !is_token(name) || is_framing(name) {
             return self.refuse_header(name);
         }
-        if kind == Name::ContentType {
-            self.replace_content_type();
+        if name.len() == CONTENT_TYPE.len() && name.eq_ignore_ascii_case(CONTENT_TYPE) {
+            self.forget_content_type();
+            self.content_type_at = Some(self.headers.len());
         }
+        self.push_header(name, value)
+    }
+
+    /// The body's content type (body setters): replaces one set before.
+    #[inline]
+    fn set_content_type(&mut self, content_type: &str) {
+        self.forget_content_type();
+        self.content_type_at = Some(self.headers.len());
+        self.push_header(CONTENT_TYPE, content_type.as_bytes());
+    }
+
+    /// Appends a header line whose name is known to be valid.
+    #[inline]
+    fn push_header(&mut self, name: &str, value: &[u8]) -> &mut Self {
         self.headers.reserve(name.len() + value.len() + 4);
         self.headers.extend_from_slice(name.as_bytes());
         self.headers.extend_from_slice(b": ");
@@ -379,16 +401,20 @@ impl Response {
         self
     }
 
-    /// Removes the `content-type` line set before, if any, and notes where
-    /// the next one starts.
+    /// Removes the `content-type` line set before, if any.
     #[inline]
-    fn replace_content_type(&mut self) {
+    fn forget_content_type(&mut self) {
         if let Some(at) = self.content_type_at.take() {
-            let end = memchr::memchr(b'\n', &self.headers[at..])
-                .map_or(self.headers.len(), |n| at + n + 1);
-            self.headers.drain(at..end);
+            self.drop_line(at);
         }
-        self.content_type_at = Some(self.headers.len());
+    }
+
+    /// Removes the header line starting at `at` (rare: a second content type).
+    #[cold]
+    fn drop_line(&mut self, at: usize) {
+        let end =
+            memchr::memchr(b'\n', &self.headers[at..]).map_or(self.headers.len(), |n| at + n + 1);
+        self.headers.drain(at..end);
     }
 
     /// Logs why a header was not added (see [`Response::header_bytes`]).
@@ -482,7 +508,7 @@ impl Response {
         &mut self,
         value: &T,
     ) -> Result<&mut Self, HttpError> {
-        self.header("content-type", "application/json");
+        self.set_content_type("application/json");
         self.body.clear();
         serde_json::to_writer(&mut self.body, value)?;
         self.mode = BodyMode::Full;
@@ -503,7 +529,7 @@ impl Response {
     /// assert_eq!(resp.body(), png);
     /// ```
     pub fn bytes(&mut self, content_type: &str, body: &[u8]) -> &mut Self {
-        self.header("content-type", content_type);
+        self.set_content_type(content_type);
         self.body.clear();
         self.body.extend_from_slice(body);
         self.mode = BodyMode::Full;
@@ -556,7 +582,7 @@ impl Response {
     /// Switches to a streamed body with this content type; every
     /// [`Response::write_chunk`] after it is one chunk.
     pub fn start_stream(&mut self, content_type: &str) -> &mut Self {
-        self.header("content-type", content_type);
+        self.set_content_type(content_type);
         self.body.clear();
         self.chunk_ends.clear();
         self.mode = BodyMode::Streamed;
@@ -588,13 +614,68 @@ impl Response {
     /// ```
     pub fn live(&mut self, content_type: &str) -> BodySender {
         let (tx, rx) = flume::bounded(LIVE_QUEUE);
-        self.header("content-type", content_type);
+        self.set_content_type(content_type);
         self.body.clear();
         self.chunk_ends.clear();
         self.mode = BodyMode::Live;
         self.live = Some(rx);
         self.written = true;
         BodySender(tx)
+    }
+
+    /// A live body read from `stream`: each piece it yields leaves as soon
+    /// as the connection takes it (the stream is not polled again until
+    /// then, so a slow client holds the producer back instead of making the
+    /// server buffer), and the body ends with the stream. A client that
+    /// leaves drops the stream. Works from future handlers and plain ones
+    /// alike: the stream is polled on the handler's runtime when there is
+    /// one, else on a shared thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Poll};
+    /// use switchyard::{Request, Response};
+    ///
+    /// /// Yields "0\n" to "4\n".
+    /// struct Count(u32);
+    ///
+    /// impl futures_core::Stream for Count {
+    ///     type Item = String;
+    ///     fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<String>> {
+    ///         self.0 += 1;
+    ///         Poll::Ready((self.0 <= 5).then(|| format!("{}\n", self.0 - 1)))
+    ///     }
+    /// }
+    ///
+    /// async fn numbers(_req: Request) -> Result<Response, switchyard::HttpError> {
+    ///     let mut resp = Response::new();
+    ///     resp.stream_from("text/plain", Count(0));
+    ///     Ok(resp)
+    /// }
+    /// # let _ = numbers;
+    /// ```
+    pub fn stream_from<S>(&mut self, content_type: &str, stream: S) -> &mut Self
+    where
+        S: futures_core::Stream + Send + 'static,
+        S::Item: Into<bytes::Bytes> + Send,
+    {
+        let body = self.live(content_type);
+        let pump = async move {
+            let mut stream = std::pin::pin!(stream);
+            while let Some(piece) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+                let piece: bytes::Bytes = piece.into();
+                if body.send_async(piece).await.is_err() {
+                    break; // the client went away
+                }
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(pump)),
+            Err(_) => drop(pump_runtime().spawn(pump)),
+        }
+        self
     }
 
     /// Takes the receiving end of a live body (the connection sends it).
