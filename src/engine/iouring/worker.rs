@@ -9,10 +9,17 @@
 //! each of its armed operations was cancelled and its terminal completion
 //! seen; only then are its buffers reused and its slot's generation bumped,
 //! so a late completion for a reused slot is recognised and dropped.
+//!
+//! This file holds the worker's state, its loop turn, the tick and the
+//! teardown; `serve` feeds a connection's completions to its session and
+//! submits what the session asks for; `accept` adopts connections and
+//! supplies the listener moves control is made of.
 
-use std::io;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd};
+mod accept;
+mod serve;
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -20,20 +27,17 @@ use io_uring::{opcode, squeue, types};
 use slab::Slab;
 use switchyard_actors::{Actor, Context};
 
-use super::bufs::{BufRing, GROUP};
+use super::bufs::BufRing;
 use super::probe::Caps;
 use super::ring::{Cqe, Kind, Ring, Tag, GEN_MASK};
 use super::wake::EventFd;
-use crate::config::EngineKind;
-use crate::conn::{
-    carry, complete, BufPool, ConnConfig, Done, Env, H1Session, Io, Link, Next, Traffic,
-};
-use crate::engine::control::{obey, Accepting, Record};
-use crate::engine::{sys, Control, Promoter, Promotion};
-use crate::handler::{Response, ServeInfo};
-use crate::metrics::{Tally, WorkerCounters};
+use crate::conn::{BufPool, ConnConfig, H1Session, Link};
+use crate::engine::control::{obey, Record};
+use crate::engine::{Control, Promoter};
+use crate::handler::Response;
+use crate::metrics::WorkerCounters;
 use crate::proto::h1::DateCache;
-use crate::router::{Dispatch, RouteTable, SharedTable};
+use crate::router::{RouteTable, SharedTable};
 
 /// Period of the coarse timer that checks deadlines.
 const TICK: Duration = Duration::from_millis(50);
@@ -242,62 +246,6 @@ impl Drop for Worker {
     }
 }
 
-/// The borrowed parts of a worker one connection event needs.
-struct Kit<'a> {
-    /// Spare session buffers.
-    pool: &'a mut BufPool,
-    /// The reusable response.
-    resp: &'a mut Response,
-    /// Cached `date` header.
-    date: &'a DateCache,
-    /// Connection settings.
-    cfg: &'a ConnConfig,
-    /// The route table of this turn.
-    table: &'a RouteTable,
-    /// The turn's clock.
-    now: Instant,
-}
-
-/// Feeds one completion to a connection's session through the completion
-/// driver (or only records it, when the connection is leaving).
-fn feed(
-    session: &mut H1Session,
-    leaving: &mut Option<Leave>,
-    remote: SocketAddr,
-    done: Done<'_>,
-    kit: &mut Kit<'_>,
-) -> Traffic {
-    let mut env = Env {
-        table: kit.table,
-        date: kit.date,
-        resp: kit.resp,
-        info: ServeInfo {
-            engine: EngineKind::IoUring,
-            dispatch: Dispatch::Inline,
-            remote: Some(remote),
-        },
-    };
-    let mut io = Io {
-        pool: kit.pool,
-        env: &mut env,
-        cfg: kit.cfg,
-        now: kit.now,
-        traffic: Traffic::default(),
-    };
-    match *leaving {
-        Some(Leave::Promote) => carry(session, done, &mut io),
-        Some(Leave::Close) => {}
-        None => {
-            *leaving = match complete(session, done, &mut io) {
-                Next::Open => None,
-                Next::Close => Some(Leave::Close),
-                Next::Promote => Some(Leave::Promote),
-            };
-        }
-    }
-    io.traffic
-}
-
 impl Worker {
     /// A worker on a ring of its own, owning `listener` (none while paused
     /// or draining). A ring the kernel refuses now (it passed the probe at
@@ -499,398 +447,6 @@ impl Worker {
         }
     }
 
-    /// A receive or send completion of a connection.
-    fn on_conn_cqe(&mut self, c: Cqe, table: &RouteTable, now: Instant) {
-        let key = c.tag.slot as usize;
-        let live = self
-            .conns
-            .get(key)
-            .is_some_and(|conn| conn.gen & GEN_MASK == c.tag.gen);
-        if !live {
-            // A late completion for a slot reused since: its buffer goes back.
-            tracing::debug!(?c, "stale completion dropped");
-            if let (Some(bid), Some(b)) = (c.buffer(), self.bufs.as_mut()) {
-                b.give_back(bid);
-            }
-            return;
-        }
-        let Worker {
-            conns,
-            bufs,
-            pool,
-            resp,
-            date,
-            cfg,
-            counters,
-            ..
-        } = self;
-        let conn = &mut conns[key];
-        let mut kit = Kit {
-            pool,
-            resp,
-            date,
-            cfg,
-            table,
-            now,
-        };
-        let Conn {
-            session,
-            leaving,
-            remote,
-            rbuf,
-            out,
-            sent,
-            ..
-        } = conn;
-        let traffic = match c.tag.kind {
-            Kind::Recv => {
-                if !c.more() {
-                    conn.recv = Arm::Idle;
-                }
-                let provided = c.buffer();
-                let done = match c.res {
-                    n if n > 0 => {
-                        let n = n as usize;
-                        Some(match (provided, bufs.as_ref()) {
-                            (Some(bid), Some(b)) => Done::Received(b.bytes(bid, n)),
-                            _ => Done::Received(&rbuf[..n.min(rbuf.len())]),
-                        })
-                    }
-                    0 => Some(Done::Eof),
-                    e if is_retry(-e) => None,
-                    _ => Some(Done::Failed),
-                };
-                let t = done.map(|d| feed(session, leaving, *remote, d, &mut kit));
-                if let (Some(bid), Some(b)) = (provided, bufs.as_mut()) {
-                    b.give_back(bid);
-                }
-                t
-            }
-            _ => {
-                conn.send = Arm::Idle;
-                let done = match c.res {
-                    n if n > 0 => {
-                        *sent += n as usize;
-                        Some(Done::Sent(n as usize))
-                    }
-                    e if is_retry(-e) => None,
-                    _ => Some(Done::Failed),
-                };
-                if *sent >= out.len() {
-                    out.clear();
-                    *sent = 0;
-                }
-                done.map(|d| feed(session, leaving, *remote, d, &mut kit))
-            }
-        };
-        if let Some(t) = traffic {
-            counters.bytes_in.add(t.bytes_in);
-            counters.bytes_out.add(t.bytes_out);
-            counters.answered(t.requests, t.errors, now.elapsed());
-        }
-        self.settle(key, table, now);
-    }
-
-    /// Submits what a connection's session asks for now — a send of its
-    /// output, the shutdown of its write side, a receive (or the cancel of
-    /// one it no longer wants) — or, for a leaving connection, cancels what
-    /// is armed and lets it leave once nothing is.
-    fn settle(&mut self, key: usize, table: &RouteTable, now: Instant) {
-        loop {
-            let Some(conn) = self.conns.get_mut(key) else {
-                return;
-            };
-            let gen = conn.gen;
-            if let Some(leave) = conn.leaving {
-                let (recv, send) = (conn.recv, conn.send);
-                if recv == Arm::Armed {
-                    conn.recv = Arm::Cancelling;
-                    self.cancel(Tag::new(Kind::Recv, gen, key));
-                }
-                if send == Arm::Armed {
-                    self.conns[key].send = Arm::Cancelling;
-                    self.cancel(Tag::new(Kind::Send, gen, key));
-                }
-                if recv == Arm::Idle && send == Arm::Idle {
-                    self.depart(key, leave);
-                }
-                return;
-            }
-            if conn.send == Arm::Idle && conn.session.wants_idle_proof() {
-                // Draining and between requests: the connection closes once
-                // a read proves nothing arrived. A peek does not consume what
-                // an armed receive will deliver.
-                let mut byte = [std::mem::MaybeUninit::uninit()];
-                let peek = socket2::SockRef::from(&conn.stream)
-                    .recv_with_flags(&mut byte, libc::MSG_PEEK | libc::MSG_DONTWAIT);
-                if matches!(&peek, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-                    self.feed_plain(key, Done::Empty, table, now);
-                    continue;
-                }
-            }
-            let conn = &mut self.conns[key];
-            if conn.send == Arm::Idle && conn.out.is_empty() {
-                let pending = conn.session.transmit();
-                if !pending.is_empty() {
-                    if conn.out.capacity() == 0 {
-                        conn.out = self.spare_out.pop().unwrap_or_default();
-                    }
-                    let n = pending.len().min(SEND_CHUNK);
-                    conn.out.extend_from_slice(&pending[..n]);
-                } else if conn.session.wants_shutdown_write() {
-                    // A failed shutdown means the peer is gone: lingering
-                    // then ends at the first receive.
-                    let _ = conn.stream.shutdown(Shutdown::Write);
-                    self.feed_plain(key, Done::WriteShut, table, now);
-                    continue;
-                } else if conn.out.capacity() > 0 && self.spare_out.len() < SPARES {
-                    self.spare_out.push(std::mem::take(&mut conn.out));
-                }
-            }
-            let conn = &mut self.conns[key];
-            if conn.send == Arm::Idle && !conn.out.is_empty() {
-                let rest = &conn.out[conn.sent..];
-                let send = opcode::Send::new(
-                    types::Fd(conn.stream.as_raw_fd()),
-                    rest.as_ptr(),
-                    rest.len() as u32,
-                )
-                .flags(libc::MSG_NOSIGNAL)
-                .build()
-                .user_data(Tag::new(Kind::Send, gen, key).encode());
-                conn.send = Arm::Armed;
-                self.push(&send);
-            }
-            let conn = &mut self.conns[key];
-            if conn.session.wants_read() {
-                if conn.recv == Arm::Idle {
-                    let entry = self.recv_entry(key);
-                    self.conns[key].recv = Arm::Armed;
-                    self.push(&entry);
-                }
-            } else if conn.recv == Arm::Armed {
-                conn.recv = Arm::Cancelling;
-                self.cancel(Tag::new(Kind::Recv, gen, key));
-            }
-            return;
-        }
-    }
-
-    /// The receive to arm on connection `key`: multishot on the provided
-    /// buffers, or single-shot into the connection's own buffer.
-    fn recv_entry(&mut self, key: usize) -> squeue::Entry {
-        let conn = &mut self.conns[key];
-        let fd = types::Fd(conn.stream.as_raw_fd());
-        let tag = Tag::new(Kind::Recv, conn.gen, key).encode();
-        if self.bufs.is_some() {
-            return opcode::RecvMulti::new(fd, GROUP).build().user_data(tag);
-        }
-        if conn.rbuf.is_empty() {
-            conn.rbuf = self.spare_rbuf.pop().unwrap_or_else(|| vec![0; RECV_BUF]);
-        }
-        opcode::Recv::new(fd, conn.rbuf.as_mut_ptr(), conn.rbuf.len() as u32)
-            .build()
-            .user_data(tag)
-    }
-
-    /// Submits a cancel of the operation tagged `target`.
-    fn cancel(&mut self, target: Tag) {
-        let entry = opcode::AsyncCancel::new(target.encode())
-            .build()
-            .user_data(Tag::new(Kind::Cancel, target.gen, target.slot as usize).encode());
-        self.push(&entry);
-    }
-
-    /// Feeds an event that carries no bytes to connection `key`.
-    fn feed_plain(&mut self, key: usize, done: Done<'_>, table: &RouteTable, now: Instant) {
-        let Worker {
-            conns,
-            pool,
-            resp,
-            date,
-            cfg,
-            counters,
-            ..
-        } = self;
-        let Some(conn) = conns.get_mut(key) else {
-            return;
-        };
-        let mut kit = Kit {
-            pool,
-            resp,
-            date,
-            cfg,
-            table,
-            now,
-        };
-        let t = feed(
-            &mut conn.session,
-            &mut conn.leaving,
-            conn.remote,
-            done,
-            &mut kit,
-        );
-        counters.answered(t.requests, t.errors, now.elapsed());
-    }
-
-    /// Connection `key` leaves the ring: nothing is in flight on it.
-    fn depart(&mut self, key: usize, leave: Leave) {
-        let mut conn = self.conns.remove(key);
-        self.gens[key] = self.gens[key].wrapping_add(1);
-        let out = std::mem::take(&mut conn.out);
-        if out.capacity() > 0 && out.capacity() <= SEND_CHUNK * 2 && self.spare_out.len() < SPARES {
-            let mut out = out;
-            out.clear();
-            self.spare_out.push(out);
-        }
-        let rbuf = std::mem::take(&mut conn.rbuf);
-        if !rbuf.is_empty() && self.spare_rbuf.len() < SPARES {
-            self.spare_rbuf.push(rbuf);
-        }
-        match leave {
-            Leave::Close => {
-                conn.session.release(&mut self.pool);
-                self.counters.closes.add(1);
-            }
-            Leave::Promote => {
-                if let Err(e) = conn.stream.set_nonblocking(true) {
-                    tracing::warn!(error = %e, "promoted socket unusable");
-                    conn.session.release(&mut self.pool);
-                    self.counters.closes.add(1);
-                    return;
-                }
-                self.counters.promoted.add(1);
-                (self.promoter)(Promotion {
-                    stream: conn.stream,
-                    remote: Some(conn.remote),
-                    session: conn.session,
-                });
-            }
-        }
-    }
-
-    /// An accept completion.
-    fn on_accept(&mut self, c: Cqe, now: Instant) {
-        let current = self.listener.as_ref().is_some_and(|l| l.gen == c.tag.slot);
-        if !c.more() {
-            if current {
-                if let Some(l) = self.listener.as_mut() {
-                    l.accept = Arm::Idle;
-                }
-            } else if let Some(i) = self.retiring.iter().position(|l| l.gen == c.tag.slot) {
-                let l = self.retiring.swap_remove(i);
-                self.retire(l, now);
-            }
-        }
-        if c.res >= 0 {
-            // SAFETY: a successful accept returns a descriptor the kernel
-            // just created for this process; nothing else owns it.
-            let stream = unsafe { TcpStream::from_raw_fd(c.res) };
-            if self.stopping {
-                return;
-            }
-            self.adopt(stream, now);
-            return;
-        }
-        let err = io::Error::from_raw_os_error(-c.res);
-        match -c.res {
-            libc::ECANCELED | libc::EINTR | libc::EAGAIN | libc::ECONNABORTED => {}
-            _ => {
-                // Out of descriptors (or another failure): accept again from
-                // the timer instead of spinning. Said once per episode.
-                if self.accept_retry_at.is_none() {
-                    if sys::is_fd_exhaustion(&err) {
-                        tracing::warn!(
-                            worker = self.id,
-                            "out of file descriptors; accepting is retried every 100 ms"
-                        );
-                    } else {
-                        tracing::warn!(worker = self.id, error = %err, "accept failed; retrying");
-                    }
-                }
-                self.counters.errors.add(1);
-                self.accept_retry_at = Some(now + ACCEPT_BACKOFF);
-            }
-        }
-    }
-
-    /// Starts serving an accepted connection.
-    fn adopt(&mut self, stream: TcpStream, now: Instant) {
-        let remote = match stream.peer_addr() {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::debug!(error = %e, "accepted socket unusable");
-                return;
-            }
-        };
-        let key = self.conns.vacant_key();
-        if self.gens.len() <= key {
-            self.gens.resize(key + 1, 0);
-        }
-        let gen = self.gens[key];
-        let mut session = H1Session::new(&self.cfg, now);
-        if self.draining_until.is_some() {
-            session.begin_drain();
-        }
-        self.conns.insert(Conn {
-            stream,
-            remote,
-            session,
-            gen,
-            recv: Arm::Idle,
-            send: Arm::Idle,
-            out: Vec::new(),
-            sent: 0,
-            rbuf: Vec::new(),
-            leaving: None,
-        });
-        self.counters.accepts.add(1);
-        let table = self.table.load();
-        self.settle(key, &table, now);
-    }
-
-    /// Stops accepting: the accept is cancelled, and once it has ended (the
-    /// wait handles every completion meanwhile, bounded by
-    /// [`QUIESCE_LIMIT`]) the connections already queued are accepted and
-    /// served (unless the worker is stopping), then the listener closes.
-    fn stop_accepting(&mut self) {
-        let now = Instant::now();
-        let Some(mut l) = self.listener.take() else {
-            return;
-        };
-        if l.accept == Arm::Idle {
-            self.retire(l, now);
-            return;
-        }
-        if l.accept == Arm::Armed {
-            l.accept = Arm::Cancelling;
-            self.cancel(Tag::new(Kind::Accept, 0, l.gen as usize));
-        }
-        self.retiring.push(l);
-        let until = now + QUIESCE_LIMIT;
-        let table = self.table.load();
-        while !self.retiring.is_empty() && Instant::now() < until {
-            if self.ring.submit_and_wait().is_err() {
-                break;
-            }
-            self.handle_completions(&table, Instant::now());
-        }
-    }
-
-    /// Closes a listener whose accept has ended, serving the connections the
-    /// kernel already completed (clients like any other) unless the worker
-    /// is stopping (a crashed worker's queue waits in the socket the record
-    /// keeps, for the rebuilt instance).
-    fn retire(&mut self, l: Listener, now: Instant) {
-        if !self.stopping && l.sock.set_nonblocking(true).is_ok() {
-            while let Ok((stream, _)) = l.sock.accept() {
-                if stream.set_nonblocking(false).is_ok() {
-                    self.adopt(stream, now);
-                }
-            }
-        }
-    }
-
     /// Periodic work: expired deadlines, accept retries (armed next turn).
     fn on_tick(&mut self, table: &RouteTable, now: Instant) {
         let expired: Vec<usize> = self
@@ -960,51 +516,6 @@ impl Worker {
     }
 }
 
-impl Accepting for Worker {
-    fn id(&self) -> usize {
-        self.id
-    }
-
-    fn is_listening(&self) -> bool {
-        self.listener.is_some()
-    }
-
-    fn close_listener(&mut self) {
-        if self.listener.is_some() {
-            self.told.forget_listener();
-        }
-        self.stop_accepting();
-    }
-
-    fn open_listener(&mut self) -> io::Result<()> {
-        let l = sys::reuseport_listener(self.addr)?;
-        self.listen(l);
-        Ok(())
-    }
-
-    fn drain(&mut self, deadline: Instant) {
-        self.draining_until = Some(deadline);
-        let table = self.table.load();
-        let now = Instant::now();
-        let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
-        for key in keys {
-            self.conns[key].session.begin_drain();
-            if self.conns[key].session.wants_idle_proof() {
-                self.settle(key, &table, now);
-            }
-        }
-    }
-}
-
-/// Whether a failed receive or send is simply re-armed (no buffer, a signal,
-/// or a cancel the worker asked for).
-fn is_retry(errno: i32) -> bool {
-    matches!(
-        errno,
-        libc::ENOBUFS | libc::EINTR | libc::EAGAIN | libc::ECANCELED
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::{Read, Write};
@@ -1012,6 +523,7 @@ mod tests {
 
     use super::*;
     use crate::engine::iouring::probe;
+    use crate::engine::sys;
     use crate::router::Router;
 
     /// The parts of a worker promoting nowhere, or `None` (printed) where
