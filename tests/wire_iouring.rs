@@ -233,3 +233,46 @@ fn ten_thousand_idle_connections_are_held_and_served() {
         many_idle_connections(tier);
     }
 }
+
+/// With 8 provided buffers per worker, bursts of requests leave receives
+/// without a buffer (ENOBUFS ends a multishot receive): each is armed again
+/// once buffers are given back, and every connection is answered.
+#[test]
+fn receives_that_find_no_provided_buffer_are_armed_again() {
+    let launch = Launch {
+        env: vec![
+            ("SWITCHYARD_IOURING", "few-buffers"),
+            ("RUST_LOG", "switchyard::engine::iouring=debug"),
+        ],
+        ..Default::default()
+    };
+    let Some(app) = common::start_or_skip_with("io-uring", &[], &launch) else {
+        return;
+    };
+    let body = pattern(11, 3000);
+    let req = common::post("/echo", None, &body);
+    let needle = "a receive found no provided buffer";
+    for round in 0..20 {
+        let mut conns: Vec<TcpStream> = (0..200)
+            .map(|_| TcpStream::connect(app.addr()).expect("connect"))
+            .collect();
+        for c in &mut conns {
+            c.write_all(&req).expect("send");
+        }
+        for (i, c) in conns.into_iter().enumerate() {
+            let r = common::Conn::from_stream(c).read_response();
+            assert_eq!(r.status, 200, "round {round}, connection {i}");
+            assert!(
+                r.body == body,
+                "round {round}, connection {i}: body altered"
+            );
+        }
+        if app.stderr().contains(needle) {
+            break;
+        }
+    }
+    assert!(
+        app.stderr().contains(needle),
+        "no receive ran out of buffers in 20 bursts of 200; the re-arm path went untested"
+    );
+}

@@ -18,8 +18,16 @@ use super::ring::{Cqe, Kind, Ring, Setup, Tag};
 /// The environment variable that forces tiers down: a comma-separated list
 /// of `refuse` (io_uring is refused as if the kernel did), `base`
 /// (single-shot accept and receive into per-connection buffers), `coop`
-/// (no `DEFER_TASKRUN`) and `plain` (no setup flags).
+/// (no `DEFER_TASKRUN`), `plain` (no setup flags) and `few-buffers` (8
+/// provided buffers per worker instead of 512, so that receives run out of
+/// them and are re-armed).
 pub const FORCE_VAR: &str = "SWITCHYARD_IOURING";
+
+/// Provided buffers per worker.
+const RING_BUFS: u16 = 512;
+
+/// Provided buffers per worker when `few-buffers` is forced.
+const FEW_BUFFERS: u16 = 8;
 
 /// What the workers' rings use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +38,8 @@ pub(crate) struct Caps {
     /// otherwise single-shot accept and receive into each connection's own
     /// buffer (the base tier).
     pub(crate) multishot: bool,
+    /// Provided buffers per worker (a power of two).
+    pub(crate) ring_bufs: u16,
 }
 
 impl Caps {
@@ -53,6 +63,8 @@ struct Forced {
     base: bool,
     /// The best flags tier allowed.
     setup: Option<Setup>,
+    /// Few provided buffers.
+    few_buffers: bool,
 }
 
 /// Parses [`FORCE_VAR`]; unknown words are an error (a typo must not test
@@ -70,9 +82,10 @@ fn forced(value: Option<&str>) -> Result<Forced, String> {
             "base" => f.base = true,
             "coop" => f.setup = Some(Setup::Coop),
             "plain" => f.setup = Some(Setup::Plain),
+            "few-buffers" => f.few_buffers = true,
             other => {
                 return Err(format!(
-                    "{FORCE_VAR}={other:?} is not understood (expected refuse, base, coop, plain)"
+                    "{FORCE_VAR}={other:?} is not understood (expected refuse, base, coop, plain, few-buffers)"
                 ))
             }
         }
@@ -93,7 +106,16 @@ pub(crate) fn probe() -> Result<Caps, String> {
     let ring = Ring::new(forced.setup.unwrap_or(Setup::Defer)).map_err(|e| why_refused(&e))?;
     let setup = ring.setup();
     let multishot = !forced.base && multishot_recv_works(ring);
-    Ok(Caps { setup, multishot })
+    let ring_bufs = if forced.few_buffers {
+        FEW_BUFFERS
+    } else {
+        RING_BUFS
+    };
+    Ok(Caps {
+        setup,
+        multishot,
+        ring_bufs,
+    })
 }
 
 /// One line naming the cause of a failed ring setup.
@@ -198,6 +220,7 @@ mod tests {
         assert!(f.base && !f.refuse);
         assert_eq!(f.setup, Some(Setup::Coop));
         assert!(forced(Some("refuse")).unwrap().refuse);
+        assert!(forced(Some("few-buffers")).unwrap().few_buffers);
         assert!(forced(Some("bsae")).unwrap_err().contains("bsae"));
     }
 

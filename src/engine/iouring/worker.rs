@@ -48,9 +48,6 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Size of a pooled session buffer.
 const BUF_SIZE: usize = 16 * 1024;
 
-/// Buffers in the provided-buffer ring (a power of two).
-const RING_BUFS: u16 = 512;
-
 /// Size of one provided buffer.
 const RING_BUF_SIZE: usize = 4096;
 
@@ -254,7 +251,7 @@ impl Worker {
         let ring = Ring::new(parts.caps.setup)
             .unwrap_or_else(|e| panic!("worker {}: io_uring setup failed: {e}", parts.id));
         let bufs = parts.caps.multishot.then(|| {
-            BufRing::new(&ring, RING_BUFS, RING_BUF_SIZE).unwrap_or_else(|e| {
+            BufRing::new(&ring, parts.caps.ring_bufs, RING_BUF_SIZE).unwrap_or_else(|e| {
                 panic!(
                     "worker {}: registering provided buffers failed: {e}",
                     parts.id

@@ -137,6 +137,13 @@ impl Worker {
                         })
                     }
                     0 => Some(Done::Eof),
+                    e if -e == libc::ENOBUFS => {
+                        // Every provided buffer is in use until the turn
+                        // ends: the receive is armed again after they are
+                        // given back.
+                        tracing::debug!("a receive found no provided buffer; re-armed");
+                        None
+                    }
                     e if is_retry(-e) => None,
                     _ => Some(Done::Failed),
                 };
