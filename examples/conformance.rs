@@ -58,6 +58,10 @@ struct Flags {
     /// Serve the `/faults/*` routes (for the tests of supervision).
     #[arg(long)]
     enable_faults: bool,
+    /// Serve on this inherited listening socket instead of binding --addr
+    /// (systemd socket activation's LISTEN_FDS/LISTEN_PID work too).
+    #[arg(long)]
+    listen_fd: Option<i32>,
 }
 
 /// The running server's actors, for the handlers that talk to them.
@@ -76,6 +80,9 @@ fn main() {
     let flags = Flags::parse();
     let config = Config {
         addr: flags.addr.clone(),
+        listen_fd: flags
+            .listen_fd
+            .or_else(switchyard::config::systemd_listen_fd),
         engine: flags.engine,
         protocol: flags.protocol,
         workers: flags.workers.unwrap_or(0),

@@ -75,6 +75,7 @@ pub mod config;
 pub mod handler;
 pub mod router;
 pub mod server;
+pub mod testing;
 
 // The machinery below is public so the benchmarks and the allocation proof can
 // drive it directly; it is not part of the API and may change at any time.

@@ -152,3 +152,36 @@ fn shutdown_returns_when_the_server_actor_is_already_gone() {
         shutdown_within_limit(handle);
     }
 }
+
+#[test]
+fn a_route_removed_at_run_time_is_gone_for_every_worker() {
+    for engine in ENGINES {
+        let handle = start(engine);
+        let addr = handle.local_addr();
+        handle
+            .register(spec("/dyn/:name", "dyn"))
+            .expect("registered");
+        assert!(get(addr, "/dyn/a").unwrap().ends_with("\r\n\r\ndyn"));
+        // Same shape, other parameter name: the same route.
+        assert_eq!(
+            handle.unregister("GET", "/dyn/:other"),
+            Ok(true),
+            "{engine:?}"
+        );
+        for _ in 0..6 {
+            let reply = get(addr, "/dyn/a").unwrap();
+            assert!(reply.starts_with("HTTP/1.1 404 "), "{engine:?}: {reply}");
+        }
+        assert_eq!(handle.unregister("GET", "/dyn/:name"), Ok(false));
+        assert_eq!(
+            handle.unregister("GET", "/nope/:"),
+            Ok(false),
+            "an invalid pattern names nothing"
+        );
+        assert!(
+            get(addr, "/hello").unwrap().ends_with("Hello, World!"),
+            "the others stay"
+        );
+        shutdown_within_limit(handle);
+    }
+}

@@ -60,8 +60,13 @@ use crate::router::Dispatch;
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Listen address, `HOST:PORT`; port 0 picks a free port (resolved once,
-    /// before the workers bind).
+    /// before the workers bind). Ignored with [`listen_fd`](Self::listen_fd).
     pub addr: String,
+    /// Serve on this inherited listening socket (Unix: a descriptor a
+    /// supervisor such as systemd, or the previous process, passed down)
+    /// instead of binding `addr`; [`systemd_listen_fd`] reads socket
+    /// activation's. A resume after a pause binds `addr` afresh.
+    pub listen_fd: Option<i32>,
     /// Which engine serves connections.
     pub engine: EngineChoice,
     /// Which protocols a connection may speak. On the epoll engine `Auto`
@@ -107,6 +112,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             addr: "127.0.0.1:8080".to_owned(),
+            listen_fd: None,
             engine: EngineChoice::default(),
             protocol: Protocol::Auto,
             workers: 0,
@@ -140,11 +146,32 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// The listening socket systemd passed by socket activation, if this
+/// process was started so: `LISTEN_PID` names this process and `LISTEN_FDS`
+/// is at least 1 (the first passed descriptor, 3, is used).
+///
+/// # Examples
+///
+/// ```
+/// let config = switchyard::Config {
+///     listen_fd: switchyard::config::systemd_listen_fd(),
+///     ..switchyard::Config::default()
+/// };
+/// # assert!(config.listen_fd.is_none(), "not started by systemd here");
+/// ```
+pub fn systemd_listen_fd() -> Option<i32> {
+    let pid: u32 = std::env::var("LISTEN_PID").ok()?.parse().ok()?;
+    let fds: u32 = std::env::var("LISTEN_FDS").ok()?.parse().ok()?;
+    (pid == std::process::id() && fds >= 1).then_some(3)
+}
+
 /// The settings a running server uses.
 #[derive(Clone, Debug)]
 pub struct Resolved {
     /// The listen address (a concrete port once the engine has bound).
     pub addr: SocketAddr,
+    /// An inherited listening socket to serve on instead of binding `addr`.
+    pub listen_fd: Option<i32>,
     /// The engine chosen.
     pub engine: EngineKind,
     /// Protocols accepted.
@@ -224,6 +251,7 @@ impl Config {
         };
         Ok(Resolved {
             addr,
+            listen_fd: self.listen_fd,
             engine,
             protocol: self.protocol,
             workers,

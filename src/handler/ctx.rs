@@ -555,6 +555,62 @@ impl<'r> Ctx<'r> {
         serde_json::from_slice(self.parts.body).map_err(|e| HttpError::from_request_json(&e))
     }
 
+    /// The query string as `T` (serde; a missing `Option` field is `None`);
+    /// 400 when it does not fit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{Ctx, HttpError};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Page {
+    ///     page: u32,
+    ///     per_page: Option<u32>,
+    /// }
+    ///
+    /// // GET /items?page=2 answers "page 2 of 20"; ?page=x answers 400.
+    /// fn items(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
+    ///     let p: Page = ctx.query_as()?;
+    ///     let text = format!("page {} of {}", p.page, p.per_page.unwrap_or(20));
+    ///     ctx.text(&text);
+    ///     Ok(())
+    /// }
+    /// # let _ = items;
+    /// ```
+    pub fn query_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, HttpError> {
+        super::extract::query(self.parts.query)
+    }
+
+    /// An `application/x-www-form-urlencoded` body as `T`: 415 for another
+    /// content type, 422 when it does not fit.
+    pub fn form<T: serde::de::DeserializeOwned>(&self) -> Result<T, HttpError> {
+        super::extract::form(self.header_bytes("content-type"), self.parts.body)
+    }
+
+    /// The route parameter `name`, decoded, parsed as `T`: 400 when it does
+    /// not parse (`/users/:id` with `id = "x"` for a `u64`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{Ctx, HttpError};
+    ///
+    /// fn user(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
+    ///     let id: u64 = ctx.param_as("id")?;
+    ///     let text = format!("user {id}");
+    ///     ctx.text(&text);
+    ///     Ok(())
+    /// }
+    /// # let _ = user;
+    /// ```
+    pub fn param_as<T: std::str::FromStr>(&self, name: &str) -> Result<T, HttpError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        super::extract::param(name, self.param(name))
+    }
+
     /// The peer's address.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.info.remote

@@ -2,9 +2,11 @@
 //! handler kinds, middleware, `HttpError`, and the chain runner that turns
 //! errors and panics into responses.
 
+mod access_log;
 mod chain;
 mod ctx;
 mod error;
+mod extract;
 mod middleware;
 mod request;
 mod response;
@@ -14,6 +16,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+pub use access_log::AccessLog;
 pub use chain::{run_after, run_before, run_plain, Before as BeforeOutcome};
 pub use ctx::{Ctx, RequestParts, ServeInfo};
 pub use error::HttpError;

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 
 use super::ctx::{query_value, Ctx};
+use super::HttpError;
 use crate::config::EngineKind;
 use crate::proto::Version;
 use crate::router::Dispatch;
@@ -206,6 +207,26 @@ impl Request {
     /// ```
     pub fn body(&self) -> &Bytes {
         &self.body
+    }
+
+    /// The query string as `T`; 400 when it does not fit (as
+    /// [`Ctx::query_as`](super::Ctx::query_as)).
+    pub fn query_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, HttpError> {
+        super::extract::query(&self.query)
+    }
+
+    /// An `application/x-www-form-urlencoded` body as `T`: 415 for another
+    /// content type, 422 when it does not fit.
+    pub fn form<T: serde::de::DeserializeOwned>(&self) -> Result<T, HttpError> {
+        super::extract::form(self.header("content-type").map(str::as_bytes), &self.body)
+    }
+
+    /// The route parameter `name` parsed as `T`: 400 when it does not parse.
+    pub fn param_as<T: std::str::FromStr>(&self, name: &str) -> Result<T, HttpError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        super::extract::param(name, self.param(name))
     }
 
     /// Peer address.

@@ -356,6 +356,46 @@ impl Router {
         RouteTable::build(self)
     }
 
+    /// Removes the route registered for `method` and `path` (the pattern as
+    /// written, or any with the same shape: `/users/:id` and `/users/:uid`
+    /// are one route); true when there was one. Requests then get what the
+    /// table answers without it (404, 405, or a less specific route).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::router::Lookup;
+    /// use switchyard::Router;
+    ///
+    /// let mut router = Router::new();
+    /// router.get("/users/:id", |ctx| { ctx.text("user"); Ok(()) });
+    /// assert!(router.remove("GET", "/users/:uid"));
+    /// assert!(!router.remove("GET", "/users/:id"), "already gone");
+    /// assert!(matches!(router.table().lookup("GET", "/users/7"), Lookup::NotFound));
+    /// ```
+    pub fn remove(&mut self, method: &str, path: &str) -> bool {
+        let Ok(pattern) = Pattern::try_parse(path) else {
+            return false;
+        };
+        let Some(index) = self
+            .by_shape
+            .remove(&format!("{method} {}", pattern.shape()))
+        else {
+            return false;
+        };
+        let removed = self.defs.remove(index);
+        if let Some(name) = removed.name {
+            self.names.remove(&name);
+        }
+        // Later definitions moved down by one.
+        for i in self.by_shape.values_mut().chain(self.names.values_mut()) {
+            if *i > index {
+                *i -= 1;
+            }
+        }
+        true
+    }
+
     /// Validates and stores a route; returns its index. Nothing changes
     /// when the definition is refused.
     pub(crate) fn register(

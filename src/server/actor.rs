@@ -85,6 +85,18 @@ impl Core {
     }
 }
 
+impl Core {
+    /// Removes a route and publishes the table without it.
+    fn unregister(&mut self, method: &str, path: &str) -> bool {
+        if !self.router.remove(method, path) {
+            return false;
+        }
+        self.table.publish(self.router.table());
+        tracing::info!(method, path, "route removed");
+        true
+    }
+}
+
 /// Locks the core; a panic while it was held leaves nothing half-done that
 /// matters (registrations work on a copy), so a poisoned lock is used as is.
 pub(crate) fn lock(core: &Mutex<Core>) -> MutexGuard<'_, Core> {
@@ -175,6 +187,14 @@ impl Actor for ServerActor {
                         Err(RouteError::internal())
                     });
                 reply.send(outcome);
+            }
+            ServerMsg::UnregisterRoute {
+                method,
+                path,
+                reply,
+            } => {
+                let removed = lock(&self.core).unregister(&method, &path);
+                reply.send(removed);
             }
             ServerMsg::PauseAccept { reply } => {
                 self.acked(reply, |done| Control::PauseAccept { done });

@@ -133,6 +133,16 @@ pub enum ServerMsg {
         /// Answered when published, or with why the route was refused.
         reply: Reply<Result<(), RouteError>>,
     },
+    /// Removes a route while the server runs.
+    UnregisterRoute {
+        /// Method token.
+        method: String,
+        /// Pattern (any pattern of the same shape names the same route).
+        path: String,
+        /// Answered once the table without it is published: whether there
+        /// was such a route.
+        reply: Reply<bool>,
+    },
     /// Stops accepting, lets in-flight requests finish within `grace`, closes
     /// everything, then stops the server.
     Shutdown {

@@ -390,6 +390,21 @@ impl ServerHandle {
             .map_err(RegisterError::from)
     }
 
+    /// Removes a route at run time (blocking ask); returns once the table
+    /// without it is published (every request read after that is answered
+    /// without it), with whether there was such a route.
+    pub fn unregister(&self, method: &str, path: &str) -> Result<bool, AskError> {
+        let (method, path) = (method.to_owned(), path.to_owned());
+        self.server.ask_blocking(
+            |reply| ServerMsg::UnregisterRoute {
+                method,
+                path,
+                reply,
+            },
+            ASK_TIMEOUT,
+        )
+    }
+
     /// Stops accepting new connections on every worker; connections
     /// already accepted are still served. Returns once every worker closed
     /// its listener, so a new connection is refused until

@@ -50,7 +50,7 @@ impl EpollEngine {
         promoter: Promoter,
         watcher: Watcher,
     ) -> io::Result<Self> {
-        let (addr, listeners) = bind_all(cfg.addr, cfg.workers)?;
+        let (addr, listeners) = bind_all(cfg.addr, cfg.listen_fd, cfg.workers)?;
         let mut workers = Vec::with_capacity(cfg.workers);
         for (id, listener) in listeners.into_iter().enumerate() {
             let parts = WorkerParts {

@@ -76,7 +76,7 @@ impl IoUringEngine {
             )
         })?;
         tracing::info!(tiers = %caps.describe(), "io_uring engine");
-        let (addr, listeners) = bind_all(cfg.addr, cfg.workers)?;
+        let (addr, listeners) = bind_all(cfg.addr, cfg.listen_fd, cfg.workers)?;
         let mut workers = Vec::with_capacity(cfg.workers);
         for (id, listener) in listeners.into_iter().enumerate() {
             let parts = WorkerParts {

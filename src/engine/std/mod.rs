@@ -42,7 +42,7 @@ impl StdEngine {
     /// Binds every worker's listener, then starts one arbiter per worker.
     /// Must be called inside an actix-rt System.
     pub fn start(cfg: &Resolved, table: Arc<SharedTable>, watcher: Watcher) -> io::Result<Self> {
-        let (addr, listeners) = bind_all(cfg.addr, cfg.workers)?;
+        let (addr, listeners) = bind_all(cfg.addr, cfg.listen_fd, cfg.workers)?;
         let mut workers = Vec::with_capacity(cfg.workers);
         for (id, listener) in listeners.into_iter().enumerate() {
             let counters = Arc::new(WorkerCounters::default());

@@ -45,6 +45,55 @@ pub fn reuseport_listener(addr: SocketAddr) -> io::Result<TcpListener> {
     Ok(socket.into())
 }
 
+/// Adopts the inherited descriptor `fd` as a listener: it must be an open
+/// stream socket in the listening state (anything else is refused, and the
+/// descriptor is left alone). The listener owns it from then on and makes it
+/// non-blocking.
+#[cfg(unix)]
+pub fn inherited_listener(fd: i32) -> io::Result<TcpListener> {
+    use std::os::fd::{BorrowedFd, FromRawFd};
+
+    let invalid = |why: &str| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("descriptor {fd}: {why}"),
+        )
+    };
+    if fd < 0 {
+        return Err(invalid("not a descriptor"));
+    }
+    // SAFETY: F_GETFD only reads the descriptor's flags; an unopened number
+    // gives EBADF, which is returned.
+    cvt(unsafe { libc::fcntl(fd, libc::F_GETFD) }).map_err(|e| invalid(&e.to_string()))?;
+    // SAFETY: `fd` is open (checked above) and stays open while borrowed
+    // here: nothing closes it before this function returns.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    let sock = socket2::SockRef::from(&borrowed);
+    if sock.r#type()? != Type::STREAM {
+        return Err(invalid("not a stream socket"));
+    }
+    // SO_ACCEPTCONN is not readable everywhere; where it is not, a socket
+    // that does not listen fails at its first accept instead.
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    if !sock.is_listener()? {
+        return Err(invalid("not a listening socket"));
+    }
+    // SAFETY: `fd` is an open listening stream socket (checked above) that
+    // the caller hands over: from here the listener owns and closes it.
+    let listener = unsafe { TcpListener::from_raw_fd(fd) };
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// Inherited listeners need Unix descriptors.
+#[cfg(not(unix))]
+pub fn inherited_listener(_fd: i32) -> io::Result<TcpListener> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "inherited listening sockets are supported on Unix only",
+    ))
+}
+
 /// Pins the calling thread to one CPU.
 #[cfg(target_os = "linux")]
 pub fn pin_current_thread(cpu: usize) -> io::Result<()> {

@@ -147,6 +147,11 @@ impl HeadScan {
             return Ok(None);
         };
         while let Some(lf) = find_lf(buf, pos) {
+            // The size a piecewise scan saw before this LF arrived comes
+            // first, so the answer never depends on how the bytes came.
+            if lf - block_start > limits.max_header_block {
+                return Err(H1Error::new(Kind::HeaderBlockTooLarge));
+            }
             // Bare LF line endings are refused: CRLF only (a smuggling vector otherwise).
             if lf == line_start || buf[lf - 1] != b'\r' {
                 return Err(H1Error::new(Kind::BadHeader));

@@ -78,3 +78,24 @@ fn renaming_a_route_frees_its_old_name() {
     assert_eq!(r.url("b", &[]).unwrap(), "/x");
     assert_eq!(r.table().routes().next().unwrap().name(), Some("b"));
 }
+
+#[test]
+fn removing_a_route_keeps_the_others_names_and_shapes() {
+    let mut r = router();
+    assert!(r.remove("GET", "/users/:x"));
+    assert!(r.url("user", &["1"]).is_err(), "its name is gone");
+    // Routes registered after it moved down; their names and shapes follow.
+    assert_eq!(
+        r.url("post", &["1", "2"]).as_deref(),
+        Ok("/users/1/posts/2")
+    );
+    assert_eq!(r.table().url("about", &[]).as_deref(), Ok("/about"));
+    r.get("/about", ok).name("about2");
+    assert_eq!(
+        r.url("about2", &[]).as_deref(),
+        Ok("/about"),
+        "a duplicate still replaces in place"
+    );
+    assert!(r.remove("GET", "/files/*q"));
+    assert_eq!(r.url("api", &["x"]).as_deref(), Ok("/api/v/x"));
+}

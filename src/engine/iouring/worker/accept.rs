@@ -134,6 +134,10 @@ impl Worker {
                     self.adopt(stream, now);
                 }
             }
+            // An inherited listening socket is one open file shared by every
+            // worker (and the record): the others accept on it through
+            // their rings, blocking.
+            let _ = l.sock.set_nonblocking(false);
         }
     }
 }
