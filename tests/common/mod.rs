@@ -91,6 +91,9 @@ pub struct App {
     engine: String,
     /// Everything it printed to stderr so far.
     stderr: Arc<Mutex<String>>,
+    /// The thread copying stderr (joined when the app exits at start, so
+    /// its last words are read).
+    err_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Starts the app on `engine`, or prints why it is skipped and yields `None`.
@@ -170,7 +173,7 @@ impl App {
         let stderr = Arc::new(Mutex::new(String::new()));
         let mut err_pipe = child.stderr.take().expect("piped stderr");
         let sink = stderr.clone();
-        std::thread::spawn(move || {
+        let err_reader = std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n) = err_pipe.read(&mut buf) {
                 if n == 0 {
@@ -202,6 +205,7 @@ impl App {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             engine: engine.to_owned(),
             stderr,
+            err_reader: Some(err_reader),
         };
         match rx.recv_timeout(START_TIMEOUT) {
             Ok(addr) => {
@@ -210,6 +214,13 @@ impl App {
             }
             Err(_) => {
                 let status = app.wait_exit(Duration::from_secs(2));
+                if status.is_some() {
+                    // The pipe is closed: the reader ends once it has read
+                    // everything the app said.
+                    if let Some(reader) = app.err_reader.take() {
+                        let _ = reader.join();
+                    }
+                }
                 let err = app.stderr();
                 if status.is_some() && err.contains("not available") {
                     let reason = err
