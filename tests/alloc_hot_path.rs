@@ -11,7 +11,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::{Duration, UNIX_EPOCH};
 
-use switchyard::conn::{BufPool, ConnConfig, Env, H1Session, Link, Mode, Outcome};
+use switchyard::conn::{
+    complete, BufPool, ConnConfig, Done, Env, H1Session, Io, Link, Mode, Next, Outcome, Traffic,
+};
 use switchyard::handler::ServeInfo;
 use switchyard::proto::h1::{
     empty_headers, encode_response, DateCache, EncodeOpts, H1Conn, Limits, Poll,
@@ -174,5 +176,70 @@ GET /users/42 HTTP/1.1\r\nHost: x\r\n\r\n";
         allocations() - before,
         0,
         "allocations in 100 warm turns of 2 routed requests"
+    );
+}
+
+#[test]
+fn completion_driver_turns_allocate_nothing_after_warm_up() {
+    // The io_uring worker's path: bytes received in a buffer of the
+    // engine's are fed to the session, answered inline, copied into the
+    // engine's (reused) send buffer, and the send's completion reported.
+    let mut router = Router::new();
+    router.get("/hello", |ctx| {
+        ctx.text("Hello, World!");
+        Ok(())
+    });
+    let table = router.table();
+    let cfg = ConnConfig::default();
+    let date = DateCache::new(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    let mut session = H1Session::new(&cfg, std::time::Instant::now());
+    let mut pool = BufPool::new(16 * 1024);
+    let mut resp = Response::new();
+    let mut send_buf = Vec::with_capacity(64 * 1024);
+    let one = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+    let input: Vec<u8> = one.iter().copied().cycle().take(one.len() * 16).collect();
+    let info = ServeInfo {
+        engine: EngineKind::IoUring,
+        dispatch: Dispatch::Inline,
+        remote: None,
+    };
+    let mut turn = |session: &mut H1Session, resp: &mut Response, send_buf: &mut Vec<u8>| {
+        let mut env = Env {
+            table: &table,
+            date: &date,
+            resp,
+            info,
+        };
+        let mut io = Io {
+            pool: &mut pool,
+            env: &mut env,
+            cfg: &cfg,
+            now: std::time::Instant::now(),
+            traffic: Traffic::default(),
+        };
+        assert_eq!(
+            complete(session, Done::Received(&input), &mut io),
+            Next::Open
+        );
+        send_buf.clear();
+        send_buf.extend_from_slice(session.transmit());
+        assert_eq!(
+            complete(session, Done::Sent(send_buf.len()), &mut io),
+            Next::Open
+        );
+        assert_eq!(io.traffic.requests, 16);
+        assert!(session.is_between_requests());
+    };
+    for _ in 0..10 {
+        turn(&mut session, &mut resp, &mut send_buf);
+    }
+    let before = allocations();
+    for _ in 0..100 {
+        turn(&mut session, &mut resp, &mut send_buf);
+    }
+    assert_eq!(
+        allocations() - before,
+        0,
+        "allocations in 100 warm completion turns of 16 pipelined requests"
     );
 }

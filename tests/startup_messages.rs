@@ -1,6 +1,7 @@
-//! What the conformance app says at start: an io-uring request is refused
-//! as not implemented yet, and the adaptive engine warns once, at the
-//! default log level, that it serves on epoll only.
+//! What the conformance app says at start: an io-uring engine that cannot
+//! get io_uring (forced here) refuses to start with one line naming the
+//! cause, and the adaptive engine warns once, at the default log level,
+//! that it serves on epoll only.
 
 #[macro_use]
 #[allow(unused_macros)]
@@ -9,13 +10,49 @@ mod common;
 use std::time::{Duration, Instant};
 
 #[test]
-fn io_uring_is_refused_as_not_implemented_yet() {
-    match common::App::start("io-uring", &[]) {
-        Ok(_) => panic!("io-uring started although it is not implemented"),
+fn a_refused_io_uring_fails_at_start_naming_the_cause() {
+    let launch = common::Launch {
+        env: vec![("SWITCHYARD_IOURING", "refuse")],
+        ..Default::default()
+    };
+    match common::App::start_with("io-uring", &[], &launch) {
+        Ok(_) => panic!("io-uring started although io_uring was refused"),
         Err(common::Skip(reason)) => {
-            assert!(reason.contains("not implemented yet"), "{reason}");
-            assert!(!reason.contains("this build"), "{reason}");
+            assert!(
+                reason.contains("engine io-uring is not available"),
+                "{reason}"
+            );
+            assert!(
+                reason.contains("SWITCHYARD_IOURING"),
+                "the cause is named: {reason}"
+            );
         }
+    }
+}
+
+#[test]
+fn h2c_on_io_uring_is_refused_with_the_engines_that_speak_it() {
+    match common::App::start("io-uring", &["--protocol", "h2c"]) {
+        Ok(_) => panic!("io-uring started for h2c, which its workers do not speak"),
+        Err(common::Skip(reason)) => {
+            assert!(
+                reason.contains("h2c is not available on engine io-uring"),
+                "{reason}"
+            );
+            assert!(reason.contains("epoll or std"), "{reason}");
+        }
+    }
+}
+
+#[test]
+fn a_typo_in_the_forced_tiers_is_refused_not_ignored() {
+    let launch = common::Launch {
+        env: vec![("SWITCHYARD_IOURING", "bsae")],
+        ..Default::default()
+    };
+    match common::App::start_with("io-uring", &[], &launch) {
+        Ok(_) => panic!("io-uring started with a misspelt tier"),
+        Err(common::Skip(reason)) => assert!(reason.contains("bsae"), "{reason}"),
     }
 }
 
@@ -23,7 +60,8 @@ fn io_uring_is_refused_as_not_implemented_yet() {
 fn adaptive_warns_once_at_the_default_level_that_it_serves_on_epoll() {
     let app = app!("adaptive");
     let until = Instant::now() + Duration::from_secs(5);
-    let needle = "io_uring is not implemented yet, so it serves on epoll only";
+    let needle =
+        "moving connections to io_uring is not implemented yet, so it serves on epoll only";
     while !app.stderr().contains(needle) && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(20));
     }

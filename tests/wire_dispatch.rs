@@ -65,7 +65,7 @@ fn pipeline_in_one_write(app: &App, steps: &[Step]) {
 // Promotion moves a connection off a loop worker; only loop engines have one.
 // The std engine decides per request (see tests/wire_std.rs).
 for_each_engine! {
-    engines(epoll = "epoll");
+    engines(epoll = "epoll", io_uring = "io-uring");
     fn promotion_is_sticky_for_the_connection_and_counted_once(engine) {
         let app = app!(engine);
         let before = app.metric("async_promoted_conns");

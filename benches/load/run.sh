@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Side-by-side load bench: switchyard's conformance app against actix-web, hyper and may_minihttp, interleaved, server pinned to one CPU and the load generator to another.
+# switchyard runs on its epoll engine ("switchyard") and, except for h2c and
+# mixed, on its io_uring engine ("switchyard-uring") with the same settings.
 # In plaintext and pipelined, two loop ceilings run too (benches/load/limit/:
 # limit-epoll and limit-uring, canned answers, no parsing); the report prints
-# switchyard's epoll engine as a fraction of the epoll ceiling.
+# each switchyard engine as a fraction of the ceiling of its loop shape.
 #
 # Usage: benches/load/run.sh            (full run, writes docs/benchmarks.md)
 #        QUICK=1 benches/load/run.sh    (smoke run: short, one round, prints only)
@@ -20,6 +22,7 @@
 #                              (h2c: h2load -c16 -m32; h2c-m100: h2load -c1 -m100)
 #   CARGO_TARGET_DIR           switchyard's target dir [ROOT/target]
 #   PEERS_TARGET_DIR           the peers' target dir [benches/load/peers/target]
+#   URING [1]                  0: do not run switchyard's io_uring engine
 #   PEERS [1]                  0: do not build or run actix-web, hyper, may_minihttp
 #                              (skips their release build); idle then has no client
 #   LIMITS [1]                 0: do not build or run the loop ceilings
@@ -49,6 +52,7 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 SCENARIOS=${SCENARIOS:-plaintext pipelined json h2c h2c-m100 mixed idle}
 SY_TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 PEERS=${PEERS:-1}
+URING=${URING:-1}
 LIMITS=${LIMITS:-1}
 PEERS_TARGET=${PEERS_TARGET_DIR:-$HERE/peers/target}
 DOC=$ROOT/docs/benchmarks.md
@@ -183,6 +187,7 @@ port_of() {
     may_minihttp) echo 18083 ;;
     limit-epoll) echo 18084 ;;
     limit-uring) echo 18085 ;;
+    switchyard-uring) echo 18086 ;;
   esac
 }
 
@@ -200,6 +205,7 @@ start_server() {
     switchyard) cmd=("$CONFORMANCE" --addr "127.0.0.1:$port" --engine epoll --workers 1) ;;
     # The std engine's h2c (tokio + h2, a task per stream), for comparison.
     switchyard-std) cmd=("$CONFORMANCE" --addr "127.0.0.1:$port" --engine std --workers 1) ;;
+    switchyard-uring) cmd=("$CONFORMANCE" --addr "127.0.0.1:$port" --engine io-uring --workers 1) ;;
     actix-web) cmd=("$PEER_BIN/peer-actix" --addr "127.0.0.1:$port" --workers 1) ;;
     hyper) cmd=("$PEER_BIN/peer-hyper" --addr "127.0.0.1:$port" --workers 1) ;;
     may_minihttp) cmd=("$PEER_BIN/peer-may" --addr "127.0.0.1:$port" --workers 1) ;;
@@ -318,7 +324,11 @@ servers_for() {
   case $1 in
     plaintext | pipelined) [[ $LIMITS == 1 ]] && limits="limit-epoll limit-uring" ;;
   esac
-  echo switchyard $peers $limits
+  local uring=
+  case $1 in
+    plaintext | pipelined | json | idle) [[ $URING == 1 ]] && uring=switchyard-uring ;;
+  esac
+  echo switchyard $uring $peers $limits
 }
 
 # Appends one raw row: scenario server round reqs rps cpu_s p50 p99 errors extra.
@@ -498,8 +508,8 @@ throughput_table() {
 }
 
 # Each switchyard engine as a fraction of the ceiling of its loop shape, from
-# the medians: switchyard (epoll engine) over limit-epoll. limit-uring has no
-# switchyard engine to compare with yet (--engine io-uring is refused at start).
+# the medians: switchyard (epoll engine) over limit-epoll, switchyard-uring
+# (io_uring engine) over limit-uring.
 ceiling_table() {
   grep -q $'\tlimit-' "$RAW" || return 0
   echo
@@ -525,10 +535,12 @@ ceiling_table() {
             (sy_r > 0 ? frac(sy_r, le_r) : "n/a"), le_e, (sy_e > 0 ? frac(sy_e, le_e) : "n/a")
         else
           printf "| %s | switchyard (epoll engine) | limit-epoll | n/a | n/a |\n", sc
+        su_r = median(rps[sc, "switchyard-uring"]); su_e = median(eff[sc, "switchyard-uring"])
         if (lu_r > 0)
-          printf "| %s | (no io_uring engine yet) | limit-uring | %.0f / - | %.0f / - |\n", sc, lu_r, lu_e
+          printf "| %s | switchyard-uring (io_uring engine) | limit-uring | %.0f / %s | %.0f / %s |\n", sc, lu_r,
+            (su_r > 0 ? frac(su_r, lu_r) : "n/a"), lu_e, (su_e > 0 ? frac(su_e, lu_e) : "n/a")
         else
-          printf "| %s | (no io_uring engine yet) | limit-uring | n/a | n/a |\n", sc
+          printf "| %s | switchyard-uring (io_uring engine) | limit-uring | n/a | n/a |\n", sc
       }
     }' "$RAW"
 }
@@ -556,7 +568,8 @@ report() {
     "server on CPU $SERVER_CPU with one worker, load generator on CPU $CLIENT_CPU"
   echo "- switchyard: conformance app, \`--engine epoll --workers 1\` (h2c on the epoll workers" \
     "themselves); switchyard-std: the same app on \`--engine std\` (h2c on tokio + h2, a task per" \
-    "stream), in the h2c scenarios only"
+    "stream), in the h2c scenarios only; switchyard-uring: the same app, \`--engine io-uring" \
+    "--workers 1\` (best tier the kernel has)"
   echo "- req/s and latency are medians over the rounds; efficiency is requests answered per second of" \
     "server CPU (utime + stime from /proc/PID/stat over the measured window); \"vs best peer\" divides" \
     "a server's median req/s by the best non-switchyard server's in the same scenario. wrk reports" \
@@ -566,7 +579,7 @@ report() {
     echo "- limit-epoll and limit-uring (benches/load/limit/, plaintext and pipelined only) are loop" \
       "ceilings, not HTTP servers: they answer each request head with canned bytes and parse nothing." \
       "They are excluded from \"best peer\"; the second table gives switchyard's epoll engine as a" \
-      "fraction of the epoll ceiling. switchyard has no io_uring engine yet, so limit-uring stands alone."
+      "fraction of the epoll ceiling and its io_uring engine as a fraction of the io_uring ceiling."
   fi
   if [[ -s $NOTES ]]; then
     echo

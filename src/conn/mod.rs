@@ -2,13 +2,15 @@
 //! session (the one state machine that owns every connection policy:
 //! pipelining order, keep-alive, caps, deadlines, lingering close, live
 //! bodies, the promotion decision), turning one parsed request into an
-//! encoded response, and the two drivers that serve a session — `ready`
-//! (readiness events, the loop workers) and `task` (an async task: promoted
-//! connections and the std engine). `h2` drives h2c connections, on an arbiter
-//! or in a loop worker's turns; `looped` is what a loop worker's connection
-//! speaks (detection, HTTP/1.1, h2c) and its one readiness entry point.
+//! encoded response, and the drivers that serve a session — `ready`
+//! (readiness events, the loop workers), `complete` (completions, the
+//! io_uring worker) and `task` (an async task: promoted connections and the
+//! std engine). `h2` drives h2c connections, on an arbiter or in a loop
+//! worker's turns; `looped` is what an epoll worker's connection speaks
+//! (detection, HTTP/1.1, h2c) and its one readiness entry point.
 
 mod buffer;
+mod complete;
 mod deadline;
 pub mod h2;
 mod io;
@@ -20,6 +22,7 @@ mod settings;
 mod task;
 
 pub use buffer::{BufPool, InBuf, OutBuf};
+pub use complete::{carry, complete, Done, Next};
 pub use deadline::{Deadline, DeadlineKind, Progress};
 pub use io::{flush, read_once, Read, Socket, Traffic};
 pub use looped::{serve_loop, Detecting, LoopLend, LoopSession};

@@ -112,7 +112,7 @@ pub fn drive<S: Socket>(
 }
 
 /// Answers what can run inline; true when the connection must be promoted.
-fn answer(
+pub(super) fn answer(
     session: &mut H1Session,
     env: &mut Env<'_>,
     link: &mut Link<'_>,

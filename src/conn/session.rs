@@ -273,15 +273,20 @@ impl H1Session {
     /// the buffer grow past it); report what was read with
     /// [`H1Session::on_read`].
     pub fn read_buf(&mut self, pool: &mut BufPool) -> &mut [u8] {
-        // A body of known length never makes the buffer grow past it (plus
-        // one read): doubling would leave up to half of it unused.
-        let limit = match self.stage {
-            Stage::Lingering => None,
-            _ => self.machine.wanted().map(|total| total + READ_CHUNK),
-        };
+        let limit = self.growth_limit();
         self.input
             .get_or_insert_with(|| pool.input())
             .spare_within(READ_CHUNK, limit)
+    }
+
+    /// How far the input buffer may grow by doubling: a body of known length
+    /// never makes it grow past that body (plus one read), since doubling
+    /// would leave up to half of it unused.
+    fn growth_limit(&self) -> Option<usize> {
+        match self.stage {
+            Stage::Lingering => None,
+            _ => self.machine.wanted().map(|total| total + READ_CHUNK),
+        }
     }
 
     /// `n` bytes were read into the last [`H1Session::read_buf`].
@@ -299,9 +304,11 @@ impl H1Session {
         if self.stage == Stage::Lingering {
             return;
         }
-        self.input
-            .get_or_insert_with(|| link.pool.input())
-            .extend(bytes);
+        // Sized as `read_buf` sizes it: a known-length body is held once.
+        let limit = self.growth_limit();
+        let input = self.input.get_or_insert_with(|| link.pool.input());
+        input.spare_within(bytes.len(), limit)[..bytes.len()].copy_from_slice(bytes);
+        input.commit(bytes.len());
         self.after_read(link);
     }
 

@@ -7,8 +7,8 @@ use std::io;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::{
-    drive, BufPool, ConnConfig, DeadlineKind, Drive, Env, Event, H1Session, Io, Link, Readiness,
-    Socket, Traffic,
+    carry, complete, drive, BufPool, ConnConfig, DeadlineKind, Done, Drive, Env, Event, H1Session,
+    Io, Link, Next, Readiness, Socket, Traffic,
 };
 use crate::config::EngineKind;
 use crate::handler::{Response, ServeInfo};
@@ -156,6 +156,34 @@ impl Rig {
             traffic: Traffic::default(),
         };
         drive(&mut self.session, &mut self.ready, sock, ev, &mut io)
+    }
+
+    /// One completion, as the io_uring worker feeds it (`carry`: the
+    /// connection is leaving for a promotion).
+    fn completion(&mut self, done: Done<'_>, leaving: bool) -> Next {
+        let info = ServeInfo {
+            engine: EngineKind::IoUring,
+            dispatch: Dispatch::Inline,
+            remote: None,
+        };
+        let mut env = Env {
+            table: &self.table,
+            date: &self.date,
+            resp: &mut self.resp,
+            info,
+        };
+        let mut io = Io {
+            pool: &mut self.pool,
+            env: &mut env,
+            cfg: &self.cfg,
+            now: Instant::now(),
+            traffic: Traffic::default(),
+        };
+        if leaving {
+            carry(&mut self.session, done, &mut io);
+            return Next::Promote;
+        }
+        complete(&mut self.session, done, &mut io)
     }
 
     /// Runs `event` on the session with a link at `now`.
@@ -418,6 +446,59 @@ fn head_deadline_is_armed_at_accept_and_idle_after_a_response() {
     let d = rig.session.deadline();
     assert_eq!(d.kind, DeadlineKind::Idle);
     assert!(d.at >= start + Duration::from_secs(59));
+}
+
+#[test]
+fn completions_answer_pipelined_requests_and_report_partial_sends() {
+    let mut rig = Rig::new(ConnConfig::default());
+    let two = [HELLO, HELLO].concat();
+    // The second request arrives split over two receives.
+    let (a, b) = two.split_at(HELLO.len() + 7);
+    assert_eq!(rig.completion(Done::Received(a), false), Next::Open);
+    let first = rig.session.transmit().len();
+    assert_eq!(count(rig.session.transmit(), b"Hello, World!"), 1);
+    assert_eq!(rig.completion(Done::Received(b), false), Next::Open);
+    assert_eq!(count(rig.session.transmit(), b"Hello, World!"), 2);
+    // A short send leaves the rest queued, in order.
+    assert_eq!(rig.completion(Done::Sent(first), false), Next::Open);
+    assert_eq!(count(rig.session.transmit(), b"Hello, World!"), 1);
+    let rest = rig.session.transmit().len();
+    assert_eq!(rig.completion(Done::Sent(rest), false), Next::Open);
+    assert!(rig.session.transmit().is_empty());
+    assert!(rig.session.wants_read());
+}
+
+#[test]
+fn a_completion_eof_closes_after_the_last_response_and_the_shutdown() {
+    let mut rig = Rig::new(ConnConfig::default());
+    assert_eq!(rig.completion(Done::Received(HELLO), false), Next::Open);
+    assert_eq!(rig.completion(Done::Eof, false), Next::Open);
+    assert!(!rig.session.wants_read());
+    let n = rig.session.transmit().len();
+    assert_eq!(rig.completion(Done::Sent(n), false), Next::Open);
+    assert!(rig.session.wants_shutdown_write());
+    assert_eq!(rig.completion(Done::WriteShut, false), Next::Close);
+}
+
+#[test]
+fn bytes_received_while_leaving_for_a_promotion_stay_with_the_session() {
+    let mut rig = Rig::new(ConnConfig::default());
+    let slow = b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+    let batch = [HELLO, slow.as_slice()].concat();
+    assert_eq!(rig.completion(Done::Received(&batch), false), Next::Promote);
+    // The earlier response is queued; a send that finishes meanwhile and
+    // bytes that arrive before the receive's cancel are the session's.
+    assert_eq!(count(rig.session.transmit(), b"Hello, World!"), 1);
+    let n = rig.session.transmit().len();
+    rig.completion(Done::Sent(n), true);
+    rig.completion(Done::Received(HELLO), true);
+    rig.completion(Done::Eof, true);
+    assert!(rig.session.transmit().is_empty());
+    assert!(!rig.session.is_closed());
+    // Nothing was answered while leaving: both requests wait for the driver
+    // that takes over.
+    let input = rig.session.take_input();
+    assert_eq!(input.filled(), [slow.as_slice(), HELLO].concat().as_slice());
 }
 
 #[test]

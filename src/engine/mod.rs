@@ -1,9 +1,11 @@
 //! Engines: what every engine provides, the control messages every worker
 //! obeys, and the one place a backend is picked.
 //!
-//! The epoll engine is Linux-only and compiled only there
+//! The epoll and io_uring engines are Linux-only and compiled only there
 //! (`#[cfg(target_os = "linux")]` below and in `sys`); the std engine
-//! builds wherever tokio does.
+//! builds wherever tokio does. io_uring is probed at start: where the
+//! kernel or a sandbox refuses it, starting that engine fails with the
+//! reason.
 //!
 //! Every engine must:
 //! - bind its listeners on the resolved address (port 0 resolved once, before
@@ -20,6 +22,8 @@ pub mod control;
 #[cfg(target_os = "linux")]
 pub mod epoll;
 pub mod faults;
+#[cfg(target_os = "linux")]
+pub mod iouring;
 mod listen;
 pub mod messages;
 mod promote;
@@ -119,12 +123,21 @@ pub fn start(
         EngineKind::Epoll => Ok(Box::new(epoll::EpollEngine::start(
             cfg, table, handoff, watcher,
         )?)),
+        #[cfg(target_os = "linux")]
+        EngineKind::IoUring => Ok(Box::new(iouring::IoUringEngine::start(
+            cfg,
+            table,
+            handoff.promoter,
+            watcher,
+        )?)),
         // The std engine serves async routes on its own arbiters: nothing is
         // ever promoted nor handed off.
         EngineKind::Std => {
             drop(handoff);
             Ok(Box::new(std_engine::StdEngine::start(cfg, table, watcher)?))
         }
+        // Reached where an engine is not compiled (not Linux).
+        #[allow(unreachable_patterns)]
         other => Err(io::Error::new(
             io::ErrorKind::Unsupported,
             format!("engine {other} is not available on this platform"),

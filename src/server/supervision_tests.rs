@@ -113,6 +113,24 @@ fn epoll_workers_are_rebuilt_after_a_crash() {
     crashed_workers_are_rebuilt(EngineChoice::Epoll);
 }
 
+/// Whether the io_uring tests must skip here (printed).
+#[cfg(target_os = "linux")]
+fn io_uring_refused() -> bool {
+    let why = crate::engine::iouring::refusal();
+    if let Some(why) = &why {
+        println!("skipped: io-uring: {why}");
+    }
+    why.is_some()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn io_uring_workers_are_rebuilt_after_a_crash() {
+    if !io_uring_refused() {
+        crashed_workers_are_rebuilt(EngineChoice::IoUring);
+    }
+}
+
 #[test]
 fn std_workers_are_rebuilt_after_a_crash() {
     crashed_workers_are_rebuilt(EngineChoice::Std);
@@ -165,6 +183,14 @@ fn a_crash_loop_stops_the_server_with_its_reason(engine: EngineChoice) {
 #[test]
 fn an_epoll_crash_loop_stops_the_server() {
     a_crash_loop_stops_the_server_with_its_reason(EngineChoice::Epoll);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_io_uring_crash_loop_stops_the_server() {
+    if !io_uring_refused() {
+        a_crash_loop_stops_the_server_with_its_reason(EngineChoice::IoUring);
+    }
 }
 
 #[test]

@@ -46,7 +46,7 @@ macro_rules! for_each_engine {
         )*
     };
     ($($rest:tt)*) => {
-        for_each_engine! { engines(epoll = "epoll", std = "std"); $($rest)* }
+        for_each_engine! { engines(epoll = "epoll", io_uring = "io-uring", std = "std"); $($rest)* }
     };
 }
 
@@ -68,6 +68,15 @@ macro_rules! engine_test {
     };
 }
 
+/// How to launch the app beyond its flags.
+#[derive(Debug, Default)]
+pub struct Launch {
+    /// Extra environment variables.
+    pub env: Vec<(&'static str, &'static str)>,
+    /// The open-file limit (soft and hard) to start it under.
+    pub nofile: Option<usize>,
+}
+
 /// Why an engine cannot be tested here.
 #[derive(Debug)]
 pub struct Skip(pub String);
@@ -82,11 +91,26 @@ pub struct App {
     engine: String,
     /// Everything it printed to stderr so far.
     stderr: Arc<Mutex<String>>,
+    /// The thread copying stderr (joined when the app exits at start, so
+    /// its last words are read).
+    err_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Starts the app on `engine`, or prints why it is skipped and yields `None`.
 pub fn start_or_skip(engine: &str, extra: &[&str]) -> Option<App> {
     match App::start(engine, extra) {
+        Ok(app) => Some(app),
+        Err(Skip(reason)) => {
+            println!("skipped: {engine}: {reason}");
+            None
+        }
+    }
+}
+
+/// Starts the app on `engine` as `launch` says, or prints why it is
+/// skipped and yields `None`.
+pub fn start_or_skip_with(engine: &str, extra: &[&str], launch: &Launch) -> Option<App> {
+    match App::start_with(engine, extra, launch) {
         Ok(app) => Some(app),
         Err(Skip(reason)) => {
             println!("skipped: {engine}: {reason}");
@@ -115,7 +139,23 @@ impl App {
     /// Spawns the app with `--addr 127.0.0.1:0 --engine ENGINE --workers 2`
     /// and `extra`, and waits for its `listening on` line.
     pub fn start(engine: &str, extra: &[&str]) -> Result<App, Skip> {
-        let mut child = Command::new(binary())
+        App::start_with(engine, extra, &Launch::default())
+    }
+
+    /// Like [`App::start`], with the environment and limits of `launch`.
+    pub fn start_with(engine: &str, extra: &[&str], launch: &Launch) -> Result<App, Skip> {
+        let mut command = match launch.nofile {
+            // The limit is in force before the app starts (io_uring reads it
+            // when an accept is armed, not at each accept).
+            Some(n) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--nofile={n}:{n}")).arg(binary());
+                c
+            }
+            None => Command::new(binary()),
+        };
+        let mut child = command
+            .envs(launch.env.iter().copied())
             .args([
                 "--addr",
                 "127.0.0.1:0",
@@ -133,7 +173,7 @@ impl App {
         let stderr = Arc::new(Mutex::new(String::new()));
         let mut err_pipe = child.stderr.take().expect("piped stderr");
         let sink = stderr.clone();
-        std::thread::spawn(move || {
+        let err_reader = std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n) = err_pipe.read(&mut buf) {
                 if n == 0 {
@@ -165,6 +205,7 @@ impl App {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             engine: engine.to_owned(),
             stderr,
+            err_reader: Some(err_reader),
         };
         match rx.recv_timeout(START_TIMEOUT) {
             Ok(addr) => {
@@ -173,6 +214,13 @@ impl App {
             }
             Err(_) => {
                 let status = app.wait_exit(Duration::from_secs(2));
+                if status.is_some() {
+                    // The pipe is closed: the reader ends once it has read
+                    // everything the app said.
+                    if let Some(reader) = app.err_reader.take() {
+                        let _ = reader.join();
+                    }
+                }
                 let err = app.stderr();
                 if status.is_some() && err.contains("not available") {
                     let reason = err
