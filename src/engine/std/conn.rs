@@ -14,7 +14,7 @@ use tokio::time::timeout_at;
 
 use crate::config::Protocol;
 use crate::conn::h2::{serve_h2, serve_upgraded, H2Env};
-use crate::conn::{read_arrived, serve_h1, H1Session, InBuf, OutBuf, Served, Serving};
+use crate::conn::{serve_h1, H1Session, InBuf, OutBuf, Served, Serving};
 use crate::proto::detect::{detect, Detected};
 use crate::router::Dispatch;
 
@@ -87,8 +87,10 @@ pub(super) async fn serve_conn(
 }
 
 /// Reads until the first bytes tell the protocol (within the header
-/// timeout); none when they fit no accepted protocol, never came, or had not
-/// come when the worker began shutting down (nothing is in flight then).
+/// timeout); none when they fit no accepted protocol or never came. A
+/// shutdown does not cut a fresh connection short: its client has
+/// connected and its request may be on the way (as on the loop engines, it
+/// is served until its first answer, within the drain deadline).
 async fn first_bytes(
     stream: &mut TcpStream,
     env: &ConnEnv,
@@ -104,19 +106,6 @@ async fn first_bytes(
             // h2c only: the preface or nothing.
             Detected::H1 => return None,
             Detected::NeedMore => {}
-        }
-        if stop.borrow().is_some() && input.filled().is_empty() {
-            // Shutdown closes a connection that sent nothing; one whose first
-            // bytes already arrived (unread while the arbiter ran a handler)
-            // has a request in flight and is served.
-            match read_arrived(stream, input.spare(READ_CHUNK)) {
-                Ok(n) if n > 0 => {
-                    input.commit(n);
-                    env.h2.tally.read(n as u64);
-                    continue;
-                }
-                _ => return None,
-            }
         }
         tokio::select! {
             read = timeout_at(until, stream.read(input.spare(READ_CHUNK))) => match read {
