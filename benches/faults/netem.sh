@@ -20,7 +20,9 @@ SECONDS_EACH=${3:-20}
 NS_S=sy-srv-$$ NS_C=sy-cli-$$
 ADDR_S=10.203.0.1 ADDR_C=10.203.0.2 PORT=8080
 
+pid=
 cleanup() {
+  [[ -n $pid ]] && kill "$pid" 2>/dev/null
   ip netns del "$NS_S" 2>/dev/null || true
   ip netns del "$NS_C" 2>/dev/null || true
 }
