@@ -23,6 +23,8 @@ pub mod control;
 pub mod epoll;
 pub mod faults;
 #[cfg(target_os = "linux")]
+mod hosted;
+#[cfg(target_os = "linux")]
 pub mod iouring;
 mod listen;
 pub mod messages;
@@ -120,16 +122,9 @@ pub fn start(
 ) -> io::Result<Box<dyn Engine>> {
     match cfg.engine {
         #[cfg(target_os = "linux")]
-        EngineKind::Epoll => Ok(Box::new(epoll::EpollEngine::start(
-            cfg, table, handoff, watcher,
-        )?)),
+        EngineKind::Epoll => epoll::start(cfg, table, handoff, watcher),
         #[cfg(target_os = "linux")]
-        EngineKind::IoUring => Ok(Box::new(iouring::IoUringEngine::start(
-            cfg,
-            table,
-            handoff.promoter,
-            watcher,
-        )?)),
+        EngineKind::IoUring => iouring::start(cfg, table, handoff.promoter, watcher),
         // The std engine serves async routes on its own arbiters: nothing is
         // ever promoted nor handed off.
         EngineKind::Std => {

@@ -19,6 +19,7 @@ use crate::conn::{
     Readiness, Traffic,
 };
 use crate::engine::control::{obey, Accepting, Record};
+use crate::engine::hosted::{LoopWorker, Turn};
 use crate::engine::sys::epoll::{Event, Events, Poller};
 use crate::engine::{sys, Control, Promoter, Promotion};
 use crate::handler::{Response, ServeInfo};
@@ -138,13 +139,10 @@ pub(super) struct Worker {
     next_tick: Instant,
 }
 
-/// What the loop does after a turn.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Turn {
-    /// Keep going.
-    Continue,
-    /// Shutdown is complete: stop the loop.
-    Stop,
+impl LoopWorker for Worker {
+    fn turn(&mut self) -> Turn {
+        Worker::turn(self)
+    }
 }
 
 impl Actor for Worker {

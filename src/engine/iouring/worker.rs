@@ -33,6 +33,7 @@ use super::ring::{Cqe, Kind, Ring, Tag, GEN_MASK};
 use super::wake::EventFd;
 use crate::conn::{BufPool, ConnConfig, H1Session, Link};
 use crate::engine::control::{obey, Record};
+use crate::engine::hosted::{LoopWorker, Turn};
 use crate::engine::{Control, Promoter};
 use crate::handler::Response;
 use crate::metrics::WorkerCounters;
@@ -207,13 +208,10 @@ pub(super) struct Worker {
     stopping: bool,
 }
 
-/// What the loop does after a turn.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Turn {
-    /// Keep going.
-    Continue,
-    /// Shutdown is complete: stop the loop.
-    Stop,
+impl LoopWorker for Worker {
+    fn turn(&mut self) -> Turn {
+        Worker::turn(self)
+    }
 }
 
 impl Actor for Worker {
@@ -601,7 +599,22 @@ mod tests {
         let Some(parts) = parts(addr) else { return };
         let (exits, _exited) = flume::unbounded();
         let watcher = switchyard_actors::Recipient::from_sender(exits);
-        let (mut mailbox, worker_addr) = super::super::mailbox(parts.clone(), listener, watcher);
+        let who = crate::engine::hosted::Identity {
+            id: parts.id,
+            addr: parts.addr,
+            told: parts.told.clone(),
+            counters: parts.counters.clone(),
+        };
+        let wake = Arc::new(super::super::wake::EventFdWake(parts.wake.clone()));
+        let built = parts.clone();
+        let (mut mailbox, worker_addr) = crate::engine::hosted::mailbox(
+            crate::config::EngineKind::IoUring,
+            who,
+            listener,
+            wake,
+            watcher,
+            move |l| Worker::new(&built, l),
+        );
         let (done, acked) = flume::bounded(1);
         worker_addr
             .tell_control(Control::PauseAccept { done })
