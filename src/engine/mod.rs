@@ -18,6 +18,8 @@
 //! - obey [`Control`]: pause/resume accepting, shutdown with a grace period;
 //! - keep per-worker counters the metrics actor can read.
 
+#[cfg(target_os = "linux")]
+pub mod adaptive;
 pub mod control;
 #[cfg(target_os = "linux")]
 pub mod epoll;
