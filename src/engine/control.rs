@@ -11,6 +11,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use super::listen::SharedPort;
 use super::{sys, Control};
 use crate::metrics::WorkerCounters;
 
@@ -38,12 +39,47 @@ struct Lasting {
 /// What control told a worker, and its listening socket, shared by the
 /// worker and the instances rebuilt after it crashes.
 #[derive(Clone, Debug, Default)]
-pub struct Record(Arc<Mutex<Lasting>>);
+pub struct Record {
+    /// What outlives the worker.
+    lasting: Arc<Mutex<Lasting>>,
+    /// Where its listeners come from when they are shared with another
+    /// engine (the adaptive engine's): the port and this worker's index in
+    /// it. `None`: each listener is a fresh SO_REUSEPORT bind of its own.
+    port: Option<(Arc<SharedPort>, usize)>,
+}
 
 impl Record {
+    /// The record of worker `index` listening on `port`'s sockets, told to
+    /// accept or not yet (paused) from the start.
+    pub(crate) fn on_port(port: Arc<SharedPort>, index: usize, accepting: bool) -> Self {
+        let record = Record {
+            lasting: Arc::default(),
+            port: Some((port, index)),
+        };
+        record.update(|t| t.paused = !accepting);
+        record
+    }
+
     /// The shared state.
     fn lock(&self) -> std::sync::MutexGuard<'_, Lasting> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.lasting.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the worker's listening socket is shared with another
+    /// engine's worker: its open file (and so its non-blocking flag) is
+    /// theirs too.
+    pub fn is_shared(&self) -> bool {
+        self.port.is_some()
+    }
+
+    /// A listener to accept on from now: a second descriptor of the
+    /// shared port's socket (bound afresh if the port was closed), or a
+    /// fresh SO_REUSEPORT socket on `addr`.
+    pub fn fresh_listener(&self, addr: SocketAddr) -> io::Result<TcpListener> {
+        match &self.port {
+            Some((port, index)) => port.listener(*index),
+            None => sys::reuseport_listener(addr),
+        }
     }
 
     /// What the worker was told so far.
@@ -98,7 +134,7 @@ impl Record {
         if let Some(l) = kept {
             return Some(l);
         }
-        match sys::reuseport_listener(addr) {
+        match self.fresh_listener(addr) {
             Ok(l) => Some(l),
             Err(e) => {
                 tracing::error!(worker, error = %e, "a restarted worker cannot bind; not accepting");
@@ -119,8 +155,8 @@ pub trait Accepting {
     /// adopted and served like any other (not reset with their requests
     /// unread), then the listener closes. Nothing when none is open.
     fn close_listener(&mut self);
-    /// Listens again on a fresh SO_REUSEPORT listener on the worker's
-    /// address (only called while none is open).
+    /// Listens again on [`Record::fresh_listener`] (only called while none
+    /// is open).
     fn open_listener(&mut self) -> io::Result<()>;
     /// Shutdown began: connections finish by `deadline` (idle ones close
     /// now); the worker stops once none is left or the deadline passed.

@@ -79,11 +79,12 @@ impl<W: LoopWorker> LoopEngine<W> {
     }
 
     /// Starts a worker on a thread of its own (pinned to CPU `pin` if
-    /// asked), hosted by [`mailbox`].
+    /// asked), hosted by [`mailbox`]; `listener` is none for a worker that
+    /// starts paused.
     pub(crate) fn spawn(
         &mut self,
         who: Identity,
-        listener: TcpListener,
+        listener: Option<TcpListener>,
         pin: Option<usize>,
         wake: Arc<dyn Wake>,
         watcher: Watcher,
@@ -105,13 +106,14 @@ impl<W: LoopWorker> LoopEngine<W> {
 }
 
 /// A worker's mailbox, named `<engine>-worker-<id>` for the supervisor.
-/// `build` makes each instance: the first on `listener`, one rebuilt after a
+/// `build` makes each instance: the first on `listener` (none: it starts
+/// paused), one rebuilt after a
 /// crash on the socket the record kept (none if it was paused or is
 /// draining; a fresh bind if it had none).
 pub(crate) fn mailbox<W: LoopWorker>(
     kind: EngineKind,
     who: Identity,
-    listener: TcpListener,
+    listener: Option<TcpListener>,
     wake: Arc<dyn Wake>,
     watcher: Watcher,
     mut build: impl FnMut(Option<TcpListener>) -> W + Send + 'static,
@@ -120,7 +122,7 @@ pub(crate) fn mailbox<W: LoopWorker>(
     let mut first = Some(listener);
     let factory = move || {
         let listener = match first.take() {
-            Some(l) => Some(l),
+            Some(l) => l,
             None => who
                 .told
                 .listener_after_crash(who.id, who.addr, &who.counters),

@@ -41,7 +41,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub use listen::bind_all;
+pub use listen::{bind_all, Listen, SharedPort};
 pub use messages::{Ack, Control};
 pub use promote::{Promoter, Promotion};
 
@@ -122,15 +122,28 @@ pub fn start(
     handoff: Handoff,
     watcher: Watcher,
 ) -> io::Result<Box<dyn Engine>> {
-    match cfg.engine {
+    start_on(cfg.engine, cfg, table, handoff, watcher, &Listen::Own)
+}
+
+/// Starts engine `kind` with its listeners as `plan` says.
+pub(crate) fn start_on(
+    kind: EngineKind,
+    cfg: &Resolved,
+    table: Arc<SharedTable>,
+    handoff: Handoff,
+    watcher: Watcher,
+    plan: &Listen,
+) -> io::Result<Box<dyn Engine>> {
+    match kind {
         #[cfg(target_os = "linux")]
-        EngineKind::Epoll => epoll::start(cfg, table, handoff, watcher),
+        EngineKind::Epoll => epoll::start(cfg, table, handoff, watcher, plan),
         #[cfg(target_os = "linux")]
-        EngineKind::IoUring => iouring::start(cfg, table, handoff.promoter, watcher),
+        EngineKind::IoUring => iouring::start(cfg, table, handoff.promoter, watcher, plan),
         // The std engine serves async routes on its own arbiters: nothing is
         // ever promoted nor handed off.
         EngineKind::Std => {
             drop(handoff);
+            let _ = plan;
             Ok(Box::new(std_engine::StdEngine::start(cfg, table, watcher)?))
         }
         // Reached where an engine is not compiled (not Linux).

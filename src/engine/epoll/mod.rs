@@ -8,25 +8,27 @@ mod worker;
 use std::io;
 use std::sync::Arc;
 
-use super::control::Record;
 use super::hosted::{Identity, LoopEngine};
+use super::listen::{worker_starts, Listen};
 use super::sys::epoll::Poller;
-use super::{bind_all, Engine, Handoff, Watcher};
+use super::{Engine, Handoff, Watcher};
 use crate::config::{EngineKind, Resolved};
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
 use worker::{PollerWake, Worker, WorkerParts};
 
-/// Binds every worker's listener, then starts the workers.
+/// Binds every worker's listener (or takes the shared port's, as `plan`
+/// says), then starts the workers.
 pub fn start(
     cfg: &Resolved,
     table: Arc<SharedTable>,
     handoff: Handoff,
     watcher: Watcher,
+    plan: &Listen,
 ) -> io::Result<Box<dyn Engine>> {
-    let (addr, listeners) = bind_all(cfg.addr, cfg.listen_fd, cfg.workers)?;
+    let (addr, starts) = worker_starts(cfg, plan)?;
     let mut engine = LoopEngine::new(EngineKind::Epoll, addr);
-    for (id, listener) in listeners.into_iter().enumerate() {
+    for (id, (listener, told)) in starts.into_iter().enumerate() {
         let parts = WorkerParts {
             id,
             addr,
@@ -38,7 +40,7 @@ pub fn start(
             counters: Arc::new(WorkerCounters::default()),
             promoter: handoff.promoter.clone(),
             streams: handoff.streams.clone(),
-            told: Record::default(),
+            told,
         };
         let who = Identity {
             id,

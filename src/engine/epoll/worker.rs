@@ -543,7 +543,7 @@ impl Accepting for Worker {
     }
 
     fn open_listener(&mut self) -> io::Result<()> {
-        let l = sys::reuseport_listener(self.addr)?;
+        let l = self.told.fresh_listener(self.addr)?;
         self.poller.add(&l, LISTENER, false)?;
         self.told.keep_listener(&l);
         self.listener = Some(l);

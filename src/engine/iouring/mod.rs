@@ -19,9 +19,9 @@ mod worker;
 use std::io;
 use std::sync::Arc;
 
-use super::control::Record;
 use super::hosted::{Identity, LoopEngine};
-use super::{bind_all, Engine, Promoter, Watcher};
+use super::listen::{worker_starts, Listen};
+use super::{Engine, Promoter, Watcher};
 use crate::config::{EngineKind, Resolved};
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
@@ -34,14 +34,15 @@ pub fn refusal() -> Option<String> {
     probe::probe().err()
 }
 
-/// Probes io_uring, binds every worker's listener, then starts the
-/// workers. A refused io_uring is an `Unsupported` error whose text
-/// names the cause.
+/// Probes io_uring, binds every worker's listener (or takes the shared
+/// port's, as `plan` says), then starts the workers. A refused io_uring is
+/// an `Unsupported` error whose text names the cause.
 pub fn start(
     cfg: &Resolved,
     table: Arc<SharedTable>,
     promoter: Promoter,
     watcher: Watcher,
+    plan: &Listen,
 ) -> io::Result<Box<dyn Engine>> {
     let caps = probe::probe().map_err(|why| {
         io::Error::new(
@@ -50,9 +51,9 @@ pub fn start(
         )
     })?;
     tracing::info!(tiers = %caps.describe(), "io_uring engine");
-    let (addr, listeners) = bind_all(cfg.addr, cfg.listen_fd, cfg.workers)?;
+    let (addr, starts) = worker_starts(cfg, plan)?;
     let mut engine = LoopEngine::new(EngineKind::IoUring, addr);
-    for (id, listener) in listeners.into_iter().enumerate() {
+    for (id, (listener, told)) in starts.into_iter().enumerate() {
         let parts = WorkerParts {
             id,
             addr,
@@ -62,7 +63,7 @@ pub fn start(
             cfg: cfg.conn,
             counters: Arc::new(WorkerCounters::default()),
             promoter: promoter.clone(),
-            told: Record::default(),
+            told,
         };
         let who = Identity {
             id,

@@ -138,7 +138,8 @@ struct Conn {
 
 /// The listener and its accept operation.
 struct Listener {
-    /// The socket (blocking while the ring accepts on it).
+    /// The socket (blocking while the ring accepts on it, unless it is
+    /// shared with another engine).
     sock: TcpListener,
     /// Its generation (the accept tags' slot).
     gen: u32,
@@ -305,10 +306,13 @@ impl Worker {
         w
     }
 
-    /// Takes `sock` as the listener (the ring accepts on it, blocking); the
-    /// record keeps a second descriptor of it across a crash.
+    /// Takes `sock` as the listener (the ring accepts on it, blocking, or
+    /// non-blocking when the socket is shared with an epoll worker: the
+    /// kernel's accept then waits through its poll, as the epoll worker
+    /// needs the flag); the record keeps a second descriptor of it across a
+    /// crash.
     fn listen(&mut self, sock: TcpListener) {
-        if let Err(e) = sock.set_nonblocking(false) {
+        if let Err(e) = sock.set_nonblocking(self.told.is_shared()) {
             tracing::error!(worker = self.id, error = %e, "cannot use the listener; not accepting");
             self.counters.errors.add(1);
             return;
@@ -610,7 +614,7 @@ mod tests {
         let (mut mailbox, worker_addr) = crate::engine::hosted::mailbox(
             crate::config::EngineKind::IoUring,
             who,
-            listener,
+            Some(listener),
             wake,
             watcher,
             move |l| Worker::new(&built, l),

@@ -136,8 +136,11 @@ impl Worker {
             }
             // An inherited listening socket is one open file shared by every
             // worker (and the record): the others accept on it through
-            // their rings, blocking.
-            let _ = l.sock.set_nonblocking(false);
+            // their rings, blocking. A socket shared with another engine
+            // stays non-blocking (see `Worker::listen`).
+            if !self.told.is_shared() {
+                let _ = l.sock.set_nonblocking(false);
+            }
         }
     }
 }
@@ -159,7 +162,7 @@ impl Accepting for Worker {
     }
 
     fn open_listener(&mut self) -> io::Result<()> {
-        let l = sys::reuseport_listener(self.addr)?;
+        let l = self.told.fresh_listener(self.addr)?;
         self.listen(l);
         Ok(())
     }
