@@ -60,6 +60,14 @@ struct Flags {
     /// (systemd socket activation's LISTEN_FDS/LISTEN_PID work too).
     #[arg(long)]
     listen_fd: Option<i32>,
+    /// The adaptive engine's connections per worker from which new
+    /// connections move to io_uring (default: the engine's own).
+    #[arg(long)]
+    adaptive_up: Option<u32>,
+    /// The adaptive engine's connections per worker under which new
+    /// connections go back to epoll (default: the engine's own).
+    #[arg(long)]
+    adaptive_down: Option<u32>,
 }
 
 /// The running server's actors, for the handlers that talk to them.
@@ -67,6 +75,9 @@ static SERVER: OnceLock<(Addr<ServerActor>, Addr<MetricsActor>)> = OnceLock::new
 
 /// How long a handler waits for an actor's answer.
 const ASK: Duration = Duration::from_secs(5);
+
+/// How long `POST /engine/switch` waits for the switch.
+const SWITCH: Duration = Duration::from_secs(12);
 
 fn main() {
     tracing_subscriber::fmt()
@@ -90,6 +101,8 @@ fn main() {
         idle_timeout: Duration::from_millis(flags.idle_timeout_ms),
         write_timeout: Duration::from_millis(flags.write_timeout_ms),
         body_timeout: Duration::from_millis(flags.body_timeout_ms),
+        adaptive_up: flags.adaptive_up,
+        adaptive_down: flags.adaptive_down,
         ..Config::default()
     };
     let grace = config.shutdown_grace;
@@ -219,7 +232,26 @@ fn routes() -> Router {
     r.post("/routes", register).sync();
     r.post("/json/echo", json_echo).sync();
     r.get("/metrics", metrics).sync();
+    // Off the loop: the switch waits until every worker of the old engine
+    // stopped accepting, the worker serving this request among them.
+    r.post("/engine/switch", switch).asynchronous();
     r
+}
+
+/// `POST /engine/switch`: the adaptive engine moves new connections to the
+/// other engine; 200 with its name once the old one stopped accepting, 409
+/// where no switch can be made (another engine, io_uring refused, accepting
+/// paused), 503 when the switch failed.
+fn switch(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
+    let (server, _) = SERVER.get().ok_or_else(HttpError::internal)?;
+    let outcome = server
+        .ask_blocking(|reply| ServerMsg::ForceSwitch { reply }, SWITCH)
+        .map_err(|_| HttpError::new(503, "the switch did not complete"))?;
+    match outcome {
+        Ok(engine) => text(ctx, engine.as_str()),
+        Err(e) if e.is_failure() => Err(HttpError::new(503, e.to_string())),
+        Err(e) => Err(HttpError::new(409, e.to_string())),
+    }
 }
 
 /// `{"message": ...}`

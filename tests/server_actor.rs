@@ -11,7 +11,8 @@ use switchyard::{Config, EngineChoice, EngineKind, Handler, RouteSpec, Router, S
 const ASK: Duration = Duration::from_secs(5);
 
 /// Engines the actor API is tested on.
-const ENGINES: [EngineChoice; 3] = [
+const ENGINES: [EngineChoice; 4] = [
+    EngineChoice::Adaptive,
     EngineChoice::Epoll,
     EngineChoice::IoUring,
     EngineChoice::Std,
@@ -163,8 +164,51 @@ fn info_registration_metrics(engine: EngineChoice) {
         std::thread::sleep(Duration::from_millis(20));
         snap = handle.snapshot().expect("snapshot");
     }
-    assert_eq!(snap.engine, kind.as_str());
+    assert_eq!(snap.active_engine, kind.as_str());
+    let name = match engine {
+        EngineChoice::Adaptive => "adaptive",
+        _ => kind.as_str(),
+    };
+    assert_eq!(snap.engine, name);
     assert!(snap.requests_total >= 9, "{snap:?}");
     assert_eq!(snap.async_routes, 0);
+    handle.shutdown(Duration::from_secs(2)).expect("shutdown");
+}
+
+#[test]
+fn adaptive_pause_holds_switching_and_resume_accepts_on_the_active_engine() {
+    let engine = EngineChoice::Adaptive;
+    let Some(handle) = spawn_or_skip(engine, config(engine), router()) else {
+        return;
+    };
+    let addr = handle.local_addr();
+    let Some(status) = handle.info().adaptive else {
+        panic!("the adaptive engine reports its state");
+    };
+    if !status.io_uring {
+        println!("skipped: adaptive: io_uring is refused here");
+        return;
+    }
+    let switched = handle.force_switch().expect("ask").expect("switch");
+    assert_eq!(switched, EngineKind::IoUring);
+    let info = handle.info();
+    assert_eq!(info.engine, EngineKind::IoUring);
+    assert_eq!(info.adaptive.map(|a| a.switches), Some(1));
+
+    handle.pause_accept().expect("pause");
+    assert!(get(addr, "/hello").is_err(), "served while paused");
+    let refused = handle.force_switch().expect("ask").unwrap_err();
+    assert!(
+        !refused.is_failure() && !refused.is_not_adaptive(),
+        "{refused}"
+    );
+    handle.resume_accept().expect("resume");
+    assert_eq!(get(addr, "/hello").unwrap(), "Hello, World!");
+    assert_eq!(handle.info().engine, EngineKind::IoUring);
+    assert_eq!(
+        handle.force_switch().expect("ask").expect("switch back"),
+        EngineKind::Epoll
+    );
+    assert_eq!(get(addr, "/hello").unwrap(), "Hello, World!");
     handle.shutdown(Duration::from_secs(2)).expect("shutdown");
 }

@@ -14,7 +14,7 @@ use std::sync::Once;
 /// use switchyard::{Config, EngineChoice, EngineKind};
 ///
 /// let resolved = Config { engine: EngineChoice::Adaptive, ..Config::default() }.resolve()?;
-/// // The adaptive engine serves on epoll on Linux, on std elsewhere.
+/// // The adaptive engine starts on epoll on Linux; it is std elsewhere.
 /// let expected = if cfg!(target_os = "linux") { EngineKind::Epoll } else { EngineKind::Std };
 /// assert_eq!(resolved.engine, expected);
 /// assert_eq!(EngineKind::Std.to_string(), "std");
@@ -96,21 +96,18 @@ impl EngineChoice {
             EngineChoice::Epoll => {
                 Err("engine epoll is not available: it runs on Linux only; use --engine std".into())
             }
-            // The adaptive engine starts on epoll; until it can move load it
-            // simply is epoll (std where there is no epoll).
+            // The adaptive engine starts on epoll (and moves new connections
+            // between epoll and io_uring as its controller decides); where
+            // there is no epoll it simply is std.
+            EngineChoice::Adaptive if cfg!(target_os = "linux") => Ok(EngineKind::Epoll),
             EngineChoice::Adaptive => {
-                let kind = if cfg!(target_os = "linux") {
-                    EngineKind::Epoll
-                } else {
-                    EngineKind::Std
-                };
                 static SAID: Once = Once::new();
                 SAID.call_once(|| {
                     tracing::warn!(
-                        "adaptive engine: moving connections to io_uring is not implemented yet, so it serves on {kind} only"
+                        "adaptive engine: epoll and io_uring exist on Linux only, so it serves on std only"
                     );
                 });
-                Ok(kind)
+                Ok(EngineKind::Std)
             }
             // Whether the kernel allows io_uring is probed when the engine
             // starts (a refusal then names its cause).

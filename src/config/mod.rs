@@ -104,6 +104,15 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// h2c settings and abuse limits.
     pub h2: H2Settings,
+    /// The adaptive engine's connections per worker (mean over the workers
+    /// of the engine new connections go to) from which, sustained, new
+    /// connections move to io_uring (twice as many move them at once);
+    /// `None`: the engine's own (see docs/engines.md).
+    pub adaptive_up: Option<u32>,
+    /// The adaptive engine's connections per worker under which, sustained,
+    /// new connections go back to epoll; below `adaptive_up`. `None`: the
+    /// engine's own.
+    pub adaptive_down: Option<u32>,
 }
 
 impl Default for Config {
@@ -128,8 +137,25 @@ impl Default for Config {
             max_pending_input: 4 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(10),
             h2: H2Settings::default(),
+            adaptive_up: None,
+            adaptive_down: None,
         }
     }
+}
+
+/// The adaptive engine's load thresholds, in connections per worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdaptiveSettings {
+    /// Sustained at or above it, new connections move to io_uring.
+    pub up: u32,
+    /// Sustained below it, new connections go back to epoll.
+    pub down: u32,
+}
+
+impl AdaptiveSettings {
+    /// The engine's own thresholds (the reference policy's; see
+    /// docs/engines.md).
+    pub const DEFAULT: AdaptiveSettings = AdaptiveSettings { up: 24, down: 12 };
 }
 
 /// A configuration that cannot run.
@@ -186,6 +212,9 @@ pub struct Resolved {
     pub shutdown_grace: Duration,
     /// h2c settings.
     pub h2: H2Settings,
+    /// Set when the adaptive engine runs (`engine` is then the engine it
+    /// starts on, epoll): its controller's thresholds.
+    pub adaptive: Option<AdaptiveSettings>,
 }
 
 impl Config {
@@ -228,6 +257,7 @@ impl Config {
             ));
         }
         self.h2.validate().map_err(ConfigError)?;
+        let adaptive = self.adaptive_settings()?;
         if self.max_headers == 0 || self.max_headers > crate::proto::h1::MAX_HEADERS {
             return Err(ConfigError(format!(
                 "max_headers must be 1..={}",
@@ -269,6 +299,59 @@ impl Config {
             },
             shutdown_grace: self.shutdown_grace,
             h2: self.h2,
+            adaptive,
         })
+    }
+
+    /// The adaptive engine's thresholds when it runs (on Linux), checked.
+    fn adaptive_settings(&self) -> Result<Option<AdaptiveSettings>, ConfigError> {
+        let adaptive = self.engine == EngineChoice::Adaptive && cfg!(target_os = "linux");
+        if !adaptive {
+            return Ok(None);
+        }
+        let up = self.adaptive_up.unwrap_or(AdaptiveSettings::DEFAULT.up);
+        let down = self
+            .adaptive_down
+            .unwrap_or(AdaptiveSettings::DEFAULT.down.min(up.saturating_sub(1)));
+        if up == 0 || down >= up {
+            return Err(ConfigError(format!(
+                "adaptive thresholds: up ({up}) must be at least 1 and above down ({down})"
+            )));
+        }
+        Ok(Some(AdaptiveSettings { up, down }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn adaptive(up: Option<u32>, down: Option<u32>) -> Result<Resolved, ConfigError> {
+        Config {
+            addr: "127.0.0.1:0".into(),
+            engine: EngineChoice::Adaptive,
+            adaptive_up: up,
+            adaptive_down: down,
+            ..Config::default()
+        }
+        .resolve()
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn adaptive_thresholds_default_to_the_engines_own_and_are_checked() {
+        let r = adaptive(None, None).unwrap();
+        assert_eq!(r.engine, EngineKind::Epoll);
+        assert_eq!(r.adaptive, Some(AdaptiveSettings::DEFAULT));
+        let low = adaptive(Some(2), None).unwrap().adaptive;
+        assert_eq!(low, Some(AdaptiveSettings { up: 2, down: 1 }));
+        assert!(adaptive(Some(4), Some(4)).is_err());
+        assert!(adaptive(Some(0), Some(0)).is_err());
+        let epoll = Config {
+            engine: EngineChoice::Epoll,
+            adaptive_up: Some(2),
+            ..Config::default()
+        };
+        assert_eq!(epoll.resolve().unwrap().adaptive, None);
     }
 }

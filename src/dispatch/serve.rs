@@ -30,7 +30,7 @@ pub(super) async fn serve(
     let with = Serving {
         table: &shared.table,
         cfg: shared.cfg,
-        engine: shared.engine,
+        engine: p.engine,
         arbiter_dispatch: Dispatch::Async,
         tally,
     };

@@ -145,3 +145,39 @@ impl SharedPort {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpStream;
+
+    use super::*;
+
+    #[test]
+    fn a_shared_socket_outlives_its_workers_descriptors_until_closed() {
+        let port = SharedPort::bind("127.0.0.1:0".parse().unwrap(), None, 2).expect("bind");
+        let (a, b) = (
+            port.listener(0).expect("dup"),
+            port.listener(1).expect("dup"),
+        );
+        drop((a, b));
+        // No worker holds a descriptor: the port's keep the sockets
+        // listening, and a client is queued rather than refused.
+        let queued = TcpStream::connect(port.addr()).expect("queued, not refused");
+        let l = port.listener(0).expect("dup");
+        let l2 = port.listener(1).expect("dup");
+        l.set_nonblocking(true).unwrap();
+        l2.set_nonblocking(true).unwrap();
+        assert!(
+            l.accept().is_ok() || l2.accept().is_ok(),
+            "the queued client is accepted through a later descriptor"
+        );
+        drop(queued);
+        port.close();
+        drop((l, l2));
+        assert!(TcpStream::connect(port.addr()).is_err(), "closed: refused");
+        // Asked again, the port binds afresh on the same address.
+        let fresh = port.listener(0).expect("rebind");
+        assert_eq!(fresh.local_addr().unwrap(), port.addr());
+        assert!(TcpStream::connect(port.addr()).is_ok());
+    }
+}

@@ -18,7 +18,6 @@
 //! - obey [`Control`]: pause/resume accepting, shutdown with a grace period;
 //! - keep per-worker counters the metrics actor can read.
 
-#[cfg(target_os = "linux")]
 pub mod adaptive;
 pub mod control;
 #[cfg(target_os = "linux")]
@@ -66,6 +65,10 @@ pub trait Engine: Send {
     fn join(self: Box<Self>);
     /// Every worker's counters.
     fn counters(&self) -> Vec<Arc<WorkerCounters>>;
+    /// The adaptive engine's handle (`None` for every other engine).
+    fn adaptive(&self) -> Option<adaptive::Handle> {
+        None
+    }
 }
 
 /// Runs `join` on a thread of its own and waits for it at most until
@@ -122,6 +125,10 @@ pub fn start(
     handoff: Handoff,
     watcher: Watcher,
 ) -> io::Result<Box<dyn Engine>> {
+    #[cfg(target_os = "linux")]
+    if let Some(settings) = cfg.adaptive {
+        return adaptive::start(cfg, settings, table, handoff, watcher);
+    }
     start_on(cfg.engine, cfg, table, handoff, watcher, &Listen::Own)
 }
 

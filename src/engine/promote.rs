@@ -4,6 +4,7 @@
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
+use crate::config::EngineKind;
 use crate::conn::H1Session;
 
 /// A connection leaving its worker: the socket and its session, which holds
@@ -17,6 +18,9 @@ pub struct Promotion {
     pub remote: Option<SocketAddr>,
     /// The connection's state, carried whole.
     pub session: H1Session,
+    /// The engine that accepted it (its answers name it in `x-engine`: under
+    /// the adaptive engine both loop engines promote to the same pool).
+    pub engine: EngineKind,
 }
 
 /// Takes promoted connections.

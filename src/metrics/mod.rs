@@ -9,5 +9,5 @@ mod tally;
 
 pub use counters::{Counter, SharedCounters, WorkerCounters, LATENCY_BOUNDS};
 pub use cpu::CpuSampler;
-pub use snapshot::{Rates, Snapshot, Sources};
+pub use snapshot::{AdaptiveMetrics, Rates, Snapshot, Sources};
 pub use tally::Tally;

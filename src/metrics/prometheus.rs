@@ -74,12 +74,24 @@ type Counter = (&'static str, &'static str, fn(&Series) -> u64);
 
 /// Every worker's series, then the dispatch side's.
 fn series(src: &Sources) -> Vec<Series> {
+    // Under the adaptive engine the workers are epoll's, then io_uring's
+    // (when it serves here): each is named by its engine and index.
+    let per_engine = match src.adaptive.as_ref().map(|a| a.status().io_uring) {
+        Some(true) => Some(src.workers.len() / 2),
+        Some(false) => Some(src.workers.len()),
+        None => None,
+    };
+    let name = |i: usize| match per_engine {
+        Some(n) if i >= n => format!("io-uring-{}", i - n),
+        Some(_) => format!("epoll-{i}"),
+        None => i.to_string(),
+    };
     let mut all: Vec<Series> = src
         .workers
         .iter()
         .enumerate()
         .map(|(i, w)| Series {
-            worker: i.to_string(),
+            worker: name(i),
             requests: w.requests.get(),
             errors: w.errors.get(),
             accepts: w.accepts.get(),
@@ -114,7 +126,10 @@ fn series(src: &Sources) -> Vec<Series> {
 
 /// Renders every metric; `async_routes` is the current table's count.
 pub fn render(src: &Sources, async_routes: usize, format: Format) -> String {
-    let engine = src.engine.as_str();
+    let engine = match src.adaptive {
+        Some(_) => "adaptive",
+        None => src.engine.as_str(),
+    };
     let all = series(src);
     let mut out = String::with_capacity(4096);
     let counters: [Counter; 8] = [
@@ -246,6 +261,7 @@ mod tests {
             engine: EngineKind::Epoll,
             workers: vec![w],
             dispatch: d,
+            adaptive: None,
         }
     }
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::{SharedCounters, WorkerCounters, LATENCY_BOUNDS};
 use crate::config::EngineKind;
+use crate::engine::adaptive::Handle;
 
 /// What a snapshot is computed from.
 #[derive(Clone)]
@@ -17,6 +18,9 @@ pub struct Sources {
     pub workers: Vec<Arc<WorkerCounters>>,
     /// The dispatch actors' counters.
     pub dispatch: Arc<SharedCounters>,
+    /// The adaptive engine, when it runs (`workers` then holds both of its
+    /// engines' workers, epoll's first).
+    pub adaptive: Option<Handle>,
 }
 
 /// Server metrics at one moment, as
@@ -84,9 +88,16 @@ pub struct Snapshot {
     pub async_routes: u64,
     /// Connections promoted to a dispatch actor.
     pub async_promoted_conns: u64,
-    /// The engine.
+    /// The engine: `adaptive`, or the one engine that runs.
     pub engine: &'static str,
-    /// Number of workers.
+    /// The engine new connections go to now.
+    pub active_engine: &'static str,
+    /// Times the adaptive engine switched new connections to the other
+    /// engine (0 for every other engine).
+    pub engine_switches: u64,
+    /// The adaptive engine's controller: its last decision and why.
+    pub adaptive: Option<AdaptiveMetrics>,
+    /// Number of workers (both engines' under the adaptive engine).
     pub workers: usize,
     /// Times a worker was rebuilt after a crash, all workers together.
     pub worker_restarts: u64,
@@ -102,6 +113,18 @@ pub struct Snapshot {
     /// Rates over the last sampling period (about a second), once two
     /// samples exist.
     pub rates: Option<Rates>,
+}
+
+/// The adaptive engine's state in a snapshot.
+#[derive(Clone, Debug, Serialize)]
+pub struct AdaptiveMetrics {
+    /// Whether io_uring serves here (else the engine stays on epoll).
+    pub io_uring: bool,
+    /// The controller's last decision: `stay`, or the engine it switched
+    /// new connections to (`null` before its first tick).
+    pub last_decision: Option<&'static str>,
+    /// Why.
+    pub last_reason: Option<&'static str>,
 }
 
 /// What changed between two samples of the counters, per second: the
@@ -184,6 +207,7 @@ impl Snapshot {
             }
         }
         let bounds = LATENCY_BOUNDS.iter().map(|b| b.as_secs_f64()).collect();
+        let status = src.adaptive.as_ref().map(|a| a.status());
         Snapshot {
             requests_total: sum(|w| w.requests.get()) + d.requests.load(Relaxed),
             errors_total: sum(|w| w.errors.get()) + d.errors.load(Relaxed),
@@ -194,7 +218,19 @@ impl Snapshot {
             bytes_out: sum(|w| w.bytes_out.get()) + d.bytes_out.load(Relaxed),
             async_routes: async_routes as u64,
             async_promoted_conns: promoted,
-            engine: src.engine.as_str(),
+            engine: match status {
+                Some(_) => "adaptive",
+                None => src.engine.as_str(),
+            },
+            active_engine: status.map_or(src.engine, |s| s.active).as_str(),
+            engine_switches: status.map_or(0, |s| s.switches),
+            adaptive: status.map(|s| AdaptiveMetrics {
+                io_uring: s.io_uring,
+                last_decision: s
+                    .last
+                    .map(|d| d.switch_to.map_or("stay", EngineKind::as_str)),
+                last_reason: s.last.map(|d| d.reason.as_str()),
+            }),
             workers: src.workers.len(),
             worker_restarts: sum(|w| w.restarts.get()),
             latency_buckets: buckets,

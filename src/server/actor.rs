@@ -18,6 +18,7 @@ use switchyard_actors::{Actor, Context, Reply};
 
 use super::messages::{EngineInfo, RouteSpec, ServerMsg};
 use crate::dispatch::DispatchPool;
+use crate::engine::adaptive::{Handle, SwitchError};
 use crate::engine::{Ack, Control, Engine};
 use crate::router::{RouteError, Router, SharedTable};
 
@@ -42,6 +43,8 @@ pub(crate) struct Core {
     dispatch: Option<DispatchPool>,
     /// What is running, cached for `EngineInfo` asks.
     info: EngineInfo,
+    /// The adaptive engine's handle, when it runs.
+    adaptive: Option<Handle>,
 }
 
 /// The core as the actor and the handle share it.
@@ -55,10 +58,12 @@ impl Core {
         engine: Box<dyn Engine>,
         dispatch: DispatchPool,
     ) -> SharedCore {
+        let adaptive = engine.adaptive();
         let info = EngineInfo {
             engine: engine.kind(),
             addr: engine.local_addr(),
             workers: engine.workers(),
+            adaptive: None,
         };
         Arc::new(Mutex::new(Core {
             router,
@@ -66,7 +71,20 @@ impl Core {
             engine: Some(engine),
             dispatch: Some(dispatch),
             info,
+            adaptive,
         }))
+    }
+
+    /// What is running now (the adaptive engine's active engine and state
+    /// read at this moment).
+    pub(crate) fn info(&self) -> EngineInfo {
+        let mut info = self.info;
+        if let Some(a) = &self.adaptive {
+            let status = a.status();
+            info.engine = status.active;
+            info.adaptive = Some(status);
+        }
+        info
     }
 
     /// Validates and adds a route, then publishes the next table snapshot.
@@ -203,7 +221,20 @@ impl Actor for ServerActor {
                 self.acked(reply, |done| Control::ResumeAccept { done });
             }
             ServerMsg::EngineInfo { reply } => {
-                reply.send(lock(&self.core).info);
+                reply.send(lock(&self.core).info());
+            }
+            ServerMsg::ForceSwitch { reply } => {
+                let adaptive = lock(&self.core).adaptive.clone();
+                match adaptive {
+                    // Answered by the engine's switching thread once done:
+                    // the actor is not held meanwhile.
+                    Some(a) => a.force_switch(Box::new(move |outcome| {
+                        reply.send(outcome);
+                    })),
+                    None => {
+                        reply.send(Err(SwitchError::not_adaptive()));
+                    }
+                }
             }
             ServerMsg::Shutdown { grace, reply } => {
                 let finish = begin_shutdown(&self.core, grace);

@@ -8,6 +8,7 @@ use switchyard_actors::{Addr, Reply};
 
 use super::MetricsActor;
 use crate::config::EngineKind;
+use crate::engine::adaptive::{Status as AdaptiveStatus, SwitchError};
 use crate::handler::{Handler, HttpError};
 use crate::metrics::prometheus::Format;
 use crate::metrics::Snapshot;
@@ -114,12 +115,16 @@ const METRICS_ASK: Duration = Duration::from_secs(5);
 /// ([`ServerHandle::info`](super::ServerHandle::info) has an example).
 #[derive(Clone, Copy, Debug)]
 pub struct EngineInfo {
-    /// The engine serving connections.
+    /// The engine new connections go to (under the adaptive engine, the
+    /// active one at the time of the answer).
     pub engine: EngineKind,
     /// The bound address.
     pub addr: SocketAddr,
-    /// Number of workers.
+    /// Number of workers (of each engine, under the adaptive engine).
     pub workers: usize,
+    /// The adaptive engine's state: switches so far, the controller's last
+    /// decision and why (`None` for every other engine).
+    pub adaptive: Option<AdaptiveStatus>,
 }
 
 /// The server actor's messages.
@@ -165,6 +170,17 @@ pub enum ServerMsg {
     EngineInfo {
         /// The answer.
         reply: Reply<EngineInfo>,
+    },
+    /// Adaptive engine only: moves new connections to the other engine
+    /// now, whatever the controller would decide (operators, tests). The
+    /// other engine accepts before the old one stops; established
+    /// connections finish where they are.
+    ForceSwitch {
+        /// The engine new connections go to from now, answered once the
+        /// old one stopped accepting; or why there was no switch (another
+        /// engine than the adaptive one, io_uring refused here, accepting
+        /// paused).
+        reply: Reply<Result<EngineKind, SwitchError>>,
     },
 }
 

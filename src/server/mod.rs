@@ -19,7 +19,7 @@ use std::time::Duration;
 use switchyard_actors::{spawn_on, Addr, AskError, SpawnOptions};
 
 pub use actor::ServerActor;
-use actor::{Core, SharedCore};
+use actor::{lock, Core, SharedCore};
 pub use builder::{Server, Signals};
 pub use error::RegisterError;
 pub use messages::{EngineInfo, MetricsMsg, RouteSpec, ServerMsg};
@@ -34,6 +34,10 @@ use crate::router::{Router, SharedTable};
 
 /// How long a caller waits for the server or metrics actor to answer.
 const ASK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a forced switch may take: a resume and a pause, each waiting
+/// for every worker's acknowledgement (at most 5 s each).
+const SWITCH_TIMEOUT: Duration = Duration::from_secs(12);
 
 /// A running server, as the code that started it holds it
 /// ([`Server::start`] or [`ServerActor::spawn`] returns it). Dropping the
@@ -155,10 +159,12 @@ impl ServerActor {
                                 return Err(e);
                             }
                         };
+                    let adaptive = engine.adaptive();
                     let sources = Sources {
                         engine: engine.kind(),
                         workers: engine.counters(),
                         dispatch: counters,
+                        adaptive: adaptive.clone(),
                     };
                     let metrics_table = table.clone();
                     let metrics = spawn_on(
@@ -166,12 +172,8 @@ impl ServerActor {
                         move || MetricsActor::new(sources.clone(), metrics_table.clone()),
                         SpawnOptions::new("metrics"),
                     );
-                    let info = EngineInfo {
-                        engine: engine.kind(),
-                        addr: engine.local_addr(),
-                        workers: engine.workers(),
-                    };
                     let core = Core::new(router, table, engine, dispatch);
+                    let info = lock(&core).info();
                     let actor_core = core.clone();
                     // A panic discards the instance; the next one takes over
                     // the same core, so the server keeps serving.
@@ -183,6 +185,7 @@ impl ServerActor {
                     let _ = supervisor.tell(SupervisorMsg::Attach {
                         server: server.clone(),
                         metrics: metrics.clone(),
+                        adaptive,
                         grace: resolved.shutdown_grace,
                     });
                     Ok((server, metrics, core, actix_rt::System::current(), info))
@@ -244,7 +247,32 @@ impl ServerHandle {
     /// # }
     /// ```
     pub fn info(&self) -> EngineInfo {
-        self.info
+        lock(&self.core).info()
+    }
+
+    /// Adaptive engine only: moves new connections to the other engine now
+    /// (blocking until the old one stopped accepting); answers the engine
+    /// they go to, or why there was no switch.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{Config, EngineChoice, Server};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = Config { addr: "127.0.0.1:0".into(), engine: EngineChoice::Std, ..Config::default() };
+    /// let handle = Server::new(config).start()?;
+    /// let refused = handle.force_switch()?.unwrap_err();
+    /// assert!(refused.is_not_adaptive(), "{refused}");
+    /// # handle.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn force_switch(
+        &self,
+    ) -> Result<Result<crate::EngineKind, crate::engine::adaptive::SwitchError>, AskError> {
+        self.server
+            .ask_blocking(|reply| ServerMsg::ForceSwitch { reply }, SWITCH_TIMEOUT)
     }
 
     /// The server actor's address, to send it [`ServerMsg`]s directly (the
@@ -309,7 +337,7 @@ impl ServerHandle {
     /// # get(handle.local_addr(), "/hello")?;
     /// let metrics = handle.snapshot()?;
     /// println!("{} requests, {} open connections", metrics.requests_total, metrics.active_conns);
-    /// assert_eq!(metrics.engine, handle.info().engine.as_str());
+    /// assert_eq!(metrics.active_engine, handle.info().engine.as_str());
     /// assert_eq!(metrics.latency_buckets.iter().sum::<u64>(), metrics.requests_total);
     /// # handle.shutdown(std::time::Duration::from_secs(5))?;
     /// # Ok(())

@@ -3,8 +3,8 @@
 //! logs crashes, and when a worker's restart policy gives up (too many
 //! crashes in its window) it stops the server with a clear error instead of
 //! leaving it to limp or loop. On a 1 s tick it has the metrics actor sample
-//! the counters, so rates are computed in one place for the snapshot and the
-//! engine's controller alike.
+//! the counters (the rates of the snapshot) and runs the adaptive engine's
+//! controller, which rates the active engine's own counters.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,6 +14,7 @@ use switchyard_actors::{Actor, Addr, Context, ExitEvent, ExitReason};
 
 use super::messages::{MetricsMsg, ServerMsg};
 use super::{MetricsActor, ServerActor};
+use crate::engine::adaptive::Handle;
 
 /// How often the counters are sampled.
 pub(crate) const TICK: Duration = Duration::from_secs(1);
@@ -28,6 +29,9 @@ pub enum SupervisorMsg {
         server: Addr<ServerActor>,
         /// The metrics actor (told to sample on every tick).
         metrics: Addr<MetricsActor>,
+        /// The adaptive engine, when it runs (its controller runs on every
+        /// tick).
+        adaptive: Option<Handle>,
         /// The shutdown grace.
         grace: Duration,
     },
@@ -88,6 +92,8 @@ struct State {
     server: Option<Addr<ServerActor>>,
     /// The metrics actor, once attached.
     metrics: Option<Addr<MetricsActor>>,
+    /// The adaptive engine, once attached (when it runs).
+    adaptive: Option<Handle>,
     /// Shutdown grace.
     grace: Duration,
     /// Whether the tick task runs (one per server, whatever the restarts).
@@ -186,16 +192,22 @@ impl Actor for SupervisorActor {
             SupervisorMsg::Attach {
                 server,
                 metrics,
+                adaptive,
                 grace,
             } => {
                 let mut s = self.state();
                 s.server = Some(server);
                 s.metrics = Some(metrics);
+                s.adaptive = adaptive;
                 s.grace = grace;
             }
             SupervisorMsg::Tick => {
-                if let Some(metrics) = &self.state().metrics {
+                let s = self.state();
+                if let Some(metrics) = &s.metrics {
                     let _ = metrics.tell(MetricsMsg::Tick);
+                }
+                if let Some(adaptive) = &s.adaptive {
+                    adaptive.tick();
                 }
             }
         }

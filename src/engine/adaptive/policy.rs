@@ -29,7 +29,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::config::EngineKind;
+use crate::config::{AdaptiveSettings, EngineKind};
 
 /// Fewest requests in a period for its error ratio to count.
 pub const MIN_REQUESTS: u64 = 20;
@@ -67,9 +67,9 @@ pub struct Thresholds {
 impl Thresholds {
     /// Default connections per worker to move to io_uring (see
     /// docs/engines.md for the sweep behind it).
-    pub const DEFAULT_UP: u32 = 24;
+    pub const DEFAULT_UP: u32 = AdaptiveSettings::DEFAULT.up;
     /// Default connections per worker to move back to epoll.
-    pub const DEFAULT_DOWN: u32 = 12;
+    pub const DEFAULT_DOWN: u32 = AdaptiveSettings::DEFAULT.down;
 
     /// The defaults with `up` and `down` connections per worker (`high` is
     /// twice `up`).

@@ -387,6 +387,7 @@ impl Worker {
                     stream: conn.stream,
                     remote: Some(conn.remote),
                     session,
+                    engine: EngineKind::Epoll,
                 });
             }
         }

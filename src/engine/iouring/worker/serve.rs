@@ -357,6 +357,7 @@ impl Worker {
                     stream: conn.stream,
                     remote: Some(conn.remote),
                     session: conn.session,
+                    engine: EngineKind::IoUring,
                 });
             }
         }
