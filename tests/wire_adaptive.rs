@@ -349,3 +349,31 @@ fn where_io_uring_is_refused_adaptive_says_so_once_and_stays_on_epoll() {
     assert_eq!(m["adaptive"]["io_uring"], false);
     assert_eq!(m["engine_switches"], 0);
 }
+
+#[test]
+fn a_crashed_io_uring_worker_is_rebuilt_on_the_shared_port_and_switches_on() {
+    let app = app!("adaptive", &["--enable-faults"]);
+    if !io_uring_serves(&app) {
+        return;
+    }
+    assert_eq!(switch(&app), (200, "io-uring".to_owned()));
+    // Each crash rebuilds the io_uring worker that took the request, on its
+    // socket of the port (the one it kept, or a descriptor the port gives).
+    for _ in 0..4 {
+        let mut c = app.connect();
+        c.send("POST /faults/worker-panic HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(c.read_response().status, 200);
+    }
+    assert!(eventually(Duration::from_secs(5), || app
+        .metric("worker_restarts")
+        == 4));
+    for _ in 0..8 {
+        assert_eq!(hello(&mut open(app.addr())).as_deref(), Ok("io-uring"));
+    }
+    assert_eq!(switch(&app), (200, "epoll".to_owned()));
+    for _ in 0..8 {
+        assert_eq!(hello(&mut open(app.addr())).as_deref(), Ok("epoll"));
+    }
+    assert_eq!(switch(&app), (200, "io-uring".to_owned()));
+    assert_eq!(hello(&mut open(app.addr())).as_deref(), Ok("io-uring"));
+}
