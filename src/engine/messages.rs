@@ -1,5 +1,6 @@
 //! The messages every engine's workers obey (their control inbox): pause,
-//! resume and shutdown, with the acknowledgement port they carry.
+//! resume and shutdown, with the acknowledgement port they carry, and the
+//! adoption of a handed-over connection.
 
 use std::io;
 use std::time::Instant;
@@ -28,6 +29,10 @@ pub enum Control {
         /// When the remaining connections are closed regardless.
         deadline: Instant,
     },
+    /// Adopt a connection another engine hands over, and serve the bytes it
+    /// read first (loop engines that can serve what it speaks; the others
+    /// close it).
+    Adopt(super::Handover),
     /// Panics the worker: a fault for the tests of its supervision.
     #[cfg(test)]
     Crash,
