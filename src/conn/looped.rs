@@ -67,26 +67,6 @@ impl LoopSession {
         }
     }
 
-    /// The session of a connection another engine handed over at `now`
-    /// with `bytes` already read from it: under `auto` or `h2c` they are
-    /// what the first bytes are told from (under `http1` nothing is handed
-    /// over).
-    pub fn handed(
-        protocol: Protocol,
-        cfg: &ConnConfig,
-        now: Instant,
-        bytes: &[u8],
-        pool: &mut BufPool,
-    ) -> Self {
-        let mut session = LoopSession::accepted(protocol, cfg, now);
-        if let (LoopSession::Detecting(d), false) = (&mut session, bytes.is_empty()) {
-            let mut input = pool.input();
-            input.extend(bytes);
-            d.input = Some(input);
-        }
-        session
-    }
-
     /// Shutdown began; `deadline` ends it regardless.
     pub fn begin_drain(&mut self, deadline: Instant) {
         match self {

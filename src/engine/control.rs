@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::listen::SharedPort;
-use super::{sys, Control, Handover};
+use super::{sys, Control};
 use crate::metrics::WorkerCounters;
 
 /// The lasting effect of control messages on a worker.
@@ -161,11 +161,6 @@ pub trait Accepting {
     /// Shutdown began: connections finish by `deadline` (idle ones close
     /// now); the worker stops once none is left or the deadline passed.
     fn drain(&mut self, deadline: Instant);
-    /// Serves a connection another engine handed over. A worker that
-    /// cannot closes it.
-    fn adopt_handed(&mut self, handed: Handover) {
-        tracing::warn!(worker = self.id(), remote = %handed.remote, "a handed-over connection cannot be served here; closed");
-    }
 }
 
 /// Obeys a control message, recording its lasting effect in `record`.
@@ -192,7 +187,6 @@ pub fn obey(worker: &mut impl Accepting, record: &Record, msg: Control) {
             worker.close_listener();
             worker.drain(deadline);
         }
-        Control::Adopt(handed) => worker.adopt_handed(handed),
         #[cfg(test)]
         Control::Crash => panic!("worker {}: crash injected by a test", worker.id()),
     }

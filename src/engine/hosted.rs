@@ -6,7 +6,6 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -14,7 +13,7 @@ use std::time::Instant;
 use switchyard_actors::{Actor, Addr, Drained, LoopMailbox, RestartPolicy, SpawnOptions, Wake};
 
 use super::control::Record;
-use super::{sys, Adopter, Control, Engine, Handover, Watcher};
+use super::{sys, Control, Engine, Watcher};
 use crate::config::EngineKind;
 use crate::metrics::WorkerCounters;
 
@@ -192,21 +191,5 @@ impl<W: LoopWorker> Engine for LoopEngine<W> {
 
     fn counters(&self) -> Vec<Arc<WorkerCounters>> {
         self.workers.iter().map(|w| w.counters.clone()).collect()
-    }
-
-    /// Hands each connection to the next worker in turn, as a control
-    /// message (the worker adopts it between two turns).
-    fn adopter(&self) -> Option<Adopter> {
-        let addrs: Vec<Addr<W>> = self.workers.iter().map(|w| w.addr.clone()).collect();
-        if addrs.is_empty() {
-            return None;
-        }
-        let next = AtomicUsize::new(0);
-        Some(Arc::new(move |handed: Handover| {
-            let i = next.fetch_add(1, Ordering::Relaxed) % addrs.len();
-            if let Err(e) = addrs[i].tell_control(Control::Adopt(handed)) {
-                tracing::warn!(error = %e, "a handed-over connection found no worker; closed");
-            }
-        }))
     }
 }

@@ -1,6 +1,5 @@
 //! The messages every engine's workers obey (their control inbox): pause,
-//! resume and shutdown, with the acknowledgement port they carry, and the
-//! adoption of a handed-over connection.
+//! resume and shutdown, with the acknowledgement port they carry.
 
 use std::io;
 use std::time::Instant;
@@ -29,10 +28,6 @@ pub enum Control {
         /// When the remaining connections are closed regardless.
         deadline: Instant,
     },
-    /// Adopt a connection another engine hands over, and serve the bytes it
-    /// read first (loop engines that can serve what it speaks; the others
-    /// close it).
-    Adopt(super::Handover),
     /// Panics the worker: a fault for the tests of its supervision.
     #[cfg(test)]
     Crash,

@@ -42,7 +42,7 @@ use std::time::Instant;
 
 pub use listen::{bind_all, Listen, SharedPort};
 pub use messages::{Ack, Control};
-pub use promote::{Adopter, Handover, Promoter, Promotion};
+pub use promote::{Promoter, Promotion};
 
 use switchyard_actors::{ExitEvent, Recipient};
 
@@ -65,11 +65,6 @@ pub trait Engine: Send {
     fn join(self: Box<Self>);
     /// Every worker's counters.
     fn counters(&self) -> Vec<Arc<WorkerCounters>>;
-    /// What hands a connection to one of this engine's workers (`None`
-    /// where its workers cannot adopt one).
-    fn adopter(&self) -> Option<Adopter> {
-        None
-    }
     /// The adaptive engine's handle (`None` for every other engine).
     fn adaptive(&self) -> Option<adaptive::Handle> {
         None
@@ -121,9 +116,6 @@ pub struct Handoff {
     pub promoter: Promoter,
     /// h2c streams' async work.
     pub streams: StreamRunner,
-    /// Connections this engine cannot serve (h2c reaching io_uring), when
-    /// another engine can: the adaptive engine sets it for io_uring.
-    pub handover: Option<Adopter>,
 }
 
 /// Starts the engine the configuration chose.
@@ -153,7 +145,7 @@ pub(crate) fn start_on(
         #[cfg(target_os = "linux")]
         EngineKind::Epoll => epoll::start(cfg, table, handoff, watcher, plan),
         #[cfg(target_os = "linux")]
-        EngineKind::IoUring => iouring::start(cfg, table, handoff, watcher, plan),
+        EngineKind::IoUring => iouring::start(cfg, table, handoff.promoter, watcher, plan),
         // The std engine serves async routes on its own arbiters: nothing is
         // ever promoted nor handed off.
         EngineKind::Std => {

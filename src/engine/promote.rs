@@ -1,6 +1,5 @@
 //! The hand-off of a connection from a loop worker to whoever serves async
-//! routes, or to another engine. Engines call a [`Promoter`] or an
-//! [`Adopter`]; they never know who is behind it.
+//! routes. Engines call a [`Promoter`]; they never know who is behind it.
 
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -26,20 +25,3 @@ pub struct Promotion {
 
 /// Takes promoted connections.
 pub type Promoter = Arc<dyn Fn(Promotion) + Send + Sync>;
-
-/// A connection one loop engine hands to another before answering anything
-/// on it (under the adaptive engine, an h2c connection that reached the
-/// io_uring engine, which speaks HTTP/1.1 only, goes to epoll): the socket
-/// and every byte read from it so far.
-#[derive(Debug)]
-pub struct Handover {
-    /// The socket (no operation of the old engine is in flight on it).
-    pub stream: TcpStream,
-    /// The peer.
-    pub remote: SocketAddr,
-    /// What was read, in order; the new engine serves it first.
-    pub bytes: Vec<u8>,
-}
-
-/// Takes handed-over connections: one of an engine's workers adopts each.
-pub type Adopter = Arc<dyn Fn(Handover) + Send + Sync>;

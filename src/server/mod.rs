@@ -150,7 +150,6 @@ impl ServerActor {
                     let handoff = crate::engine::Handoff {
                         promoter: dispatch.promoter(),
                         streams: dispatch.stream_runner(resolved.h2),
-                        handover: None,
                     };
                     let engine =
                         match crate::engine::start(&resolved, table.clone(), handoff, watcher) {

@@ -117,8 +117,8 @@ pub enum Reason {
     Frozen,
     /// io_uring cannot serve here (refused).
     Unavailable,
-    /// New connections speak h2c only (`--protocol h2c`), which io_uring
-    /// does not serve.
+    /// New connections may speak h2c, which io_uring does not serve: only
+    /// a forced switch moves them.
     Protocol,
     /// Locked after too many switches in the window.
     Locked,
@@ -154,7 +154,7 @@ impl Reason {
         match self {
             Reason::Frozen => "switching is frozen",
             Reason::Unavailable => "io_uring is not available",
-            Reason::Protocol => "connections speak h2c only, which io_uring does not serve",
+            Reason::Protocol => "connections may speak h2c, which io_uring does not serve",
             Reason::Locked => "locked after oscillating",
             Reason::Cooldown => "cooling down after a switch",
             Reason::Light => "load under the up threshold",

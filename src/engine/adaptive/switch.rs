@@ -58,15 +58,6 @@ pub(crate) fn start(
             Some("the io_uring engine does not serve h2c (--protocol h2c)".to_owned()),
         ),
         Protocol::Auto | Protocol::Http1 => {
-            // Under `auto` a new connection may speak h2c, which io_uring
-            // does not: it reads the first bytes and hands h2c to epoll.
-            let handoff = Handoff {
-                handover: match cfg.protocol {
-                    Protocol::Auto => epoll.adopter(),
-                    _ => None,
-                },
-                ..handoff
-            };
             match start_on(
                 EngineKind::IoUring,
                 cfg,
@@ -88,6 +79,7 @@ pub(crate) fn start(
     let blocked = match (&uring, cfg.protocol) {
         (None, Protocol::H2c) => Some(Reason::Protocol),
         (None, _) => Some(Reason::Unavailable),
+        (Some(_), Protocol::Auto) => Some(Reason::Protocol),
         (Some(_), _) => None,
     };
     let epoll_counters = epoll.counters();
@@ -230,11 +222,6 @@ impl Engine for AdaptiveEngine {
                 let second = e.uring.as_ref().map_or(Ok(()), |u| u.control(msg));
                 first.and(second)
             }
-            // A connection cannot be cloned for every worker: adoptions go
-            // through `Engine::adopter`.
-            Control::Adopt(_) => Err(io::Error::other(
-                "an adoption goes to one worker, through the engine's adopter",
-            )),
             #[cfg(test)]
             Control::Crash => active.control(msg),
         }

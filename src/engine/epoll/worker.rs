@@ -21,7 +21,7 @@ use crate::conn::{
 use crate::engine::control::{obey, Accepting, Record};
 use crate::engine::hosted::{LoopWorker, Turn};
 use crate::engine::sys::epoll::{Event, Events, Poller};
-use crate::engine::{sys, Control, Handover, Promoter, Promotion};
+use crate::engine::{sys, Control, Promoter, Promotion};
 use crate::handler::{Response, ServeInfo};
 use crate::metrics::{Tally, WorkerCounters};
 use crate::proto::h1::DateCache;
@@ -447,22 +447,11 @@ impl Worker {
 
     /// Starts serving an accepted connection.
     fn adopt(&mut self, stream: TcpStream, remote: SocketAddr, now: Instant) {
-        let session = LoopSession::accepted(self.protocol, &self.cfg, now);
-        self.adopt_with(stream, remote, session);
-    }
-
-    /// Registers a connection with its session; its key, unless it cannot
-    /// be used.
-    fn adopt_with(
-        &mut self,
-        stream: TcpStream,
-        remote: SocketAddr,
-        mut session: LoopSession,
-    ) -> Option<usize> {
         if let Err(e) = stream.set_nonblocking(true) {
             tracing::debug!(error = %e, "accepted socket unusable");
-            return None;
+            return;
         }
+        let mut session = LoopSession::accepted(self.protocol, &self.cfg, now);
         if let Some(deadline) = self.draining_until {
             session.begin_drain(deadline);
         }
@@ -480,10 +469,9 @@ impl Worker {
             tracing::warn!(error = %e, "registering a connection failed");
             self.conns.remove(key);
             self.counters.errors.add(1);
-            return None;
+            return;
         }
         self.counters.accepts.add(1);
-        Some(key)
     }
 
     /// Periodic work: expired deadlines, accept retries.
@@ -562,18 +550,6 @@ impl Accepting for Worker {
         self.listener = Some(l);
         self.accept_all(Instant::now());
         Ok(())
-    }
-
-    fn adopt_handed(&mut self, handed: Handover) {
-        let now = Instant::now();
-        let session =
-            LoopSession::handed(self.protocol, &self.cfg, now, &handed.bytes, &mut self.pool);
-        // The bytes read by the other engine are served now: no readiness
-        // event may come for them.
-        if let Some(key) = self.adopt_with(handed.stream, handed.remote, session) {
-            let table = self.table.load();
-            self.serve(key, Ready::default(), &table, now);
-        }
     }
 
     fn drain(&mut self, deadline: Instant) {

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use super::hosted::{Identity, LoopEngine};
 use super::listen::{worker_starts, Listen};
-use super::{Engine, Handoff, Watcher};
+use super::{Engine, Promoter, Watcher};
 use crate::config::{EngineKind, Resolved};
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
@@ -40,7 +40,7 @@ pub fn refusal() -> Option<String> {
 pub fn start(
     cfg: &Resolved,
     table: Arc<SharedTable>,
-    handoff: Handoff,
+    promoter: Promoter,
     watcher: Watcher,
     plan: &Listen,
 ) -> io::Result<Box<dyn Engine>> {
@@ -62,8 +62,7 @@ pub fn start(
             table: table.clone(),
             cfg: cfg.conn,
             counters: Arc::new(WorkerCounters::default()),
-            promoter: handoff.promoter.clone(),
-            handover: handoff.handover.clone(),
+            promoter: promoter.clone(),
             told,
         };
         let who = Identity {

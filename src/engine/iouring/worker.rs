@@ -34,7 +34,7 @@ use super::wake::EventFd;
 use crate::conn::{BufPool, ConnConfig, H1Session, Link};
 use crate::engine::control::{obey, Record};
 use crate::engine::hosted::{LoopWorker, Turn};
-use crate::engine::{Adopter, Control, Promoter};
+use crate::engine::{Control, Promoter};
 use crate::handler::Response;
 use crate::metrics::WorkerCounters;
 use crate::proto::h1::DateCache;
@@ -84,9 +84,6 @@ pub(super) struct WorkerParts {
     pub(super) counters: Arc<WorkerCounters>,
     /// Where async connections go.
     pub(super) promoter: Promoter,
-    /// Where h2c connections go (another engine), when one can take them:
-    /// the worker then reads each new connection's first bytes to tell.
-    pub(super) handover: Option<Adopter>,
     /// What control told the worker so far (paused, draining) and its
     /// listening socket, kept outside the instance for a rebuilt worker.
     pub(super) told: Record,
@@ -110,8 +107,6 @@ enum Leave {
     Close,
     /// Hand socket and session to the promoter.
     Promote,
-    /// Hand socket and the bytes read to the other engine (h2c).
-    Hand,
 }
 
 /// One connection on this worker.
@@ -139,10 +134,6 @@ struct Conn {
     /// Set once the connection must leave: no operation is armed any more,
     /// and it leaves when the last one's terminal completion is seen.
     leaving: Option<Leave>,
-    /// While the first bytes are read to tell HTTP/1.1 from h2c (only with
-    /// a handover): what arrived so far. Handed over with the connection
-    /// when it is h2c, fed to the session when it is not.
-    first: Option<Vec<u8>>,
 }
 
 /// The listener and its accept operation.
@@ -206,8 +197,6 @@ pub(super) struct Worker {
     counters: Arc<WorkerCounters>,
     /// Where async connections go.
     promoter: Promoter,
-    /// Where h2c connections go, if anywhere.
-    handover: Option<Adopter>,
     /// When accepting is retried after descriptor exhaustion.
     accept_retry_at: Option<Instant>,
     /// Set by shutdown: when the remaining connections are closed regardless.
@@ -278,7 +267,6 @@ impl Worker {
             cfg,
             counters,
             promoter,
-            handover,
             ..
         } = parts.clone();
         let mut w = Worker {
@@ -306,7 +294,6 @@ impl Worker {
             cfg,
             counters,
             promoter,
-            handover,
             accept_retry_at: None,
             draining_until: told.draining_until,
             told: parts.told.clone(),
@@ -557,7 +544,6 @@ mod tests {
             cfg: ConnConfig::default(),
             counters: Arc::default(),
             promoter: Arc::new(|_| {}),
-            handover: None,
             told: Record::default(),
         })
     }

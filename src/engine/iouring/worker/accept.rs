@@ -89,7 +89,6 @@ impl Worker {
             sent: 0,
             rbuf: Vec::new(),
             leaving: None,
-            first: self.handover.as_ref().map(|_| Vec::new()),
         });
         self.counters.accepts.add(1);
         let table = self.table.load();

@@ -16,10 +16,9 @@ use super::super::ring::{Cqe, Kind, Tag, GEN_MASK};
 use super::{Arm, Conn, Leave, Worker, RECV_BUF, SEND_CHUNK, SPARES};
 use crate::config::EngineKind;
 use crate::conn::{carry, complete, BufPool, ConnConfig, Done, Env, H1Session, Io, Next, Traffic};
-use crate::engine::{Handover, Promotion};
+use crate::engine::Promotion;
 use crate::handler::{Response, ServeInfo};
 use crate::metrics::Tally;
-use crate::proto::detect::{detect, Detected};
 use crate::proto::h1::DateCache;
 use crate::router::{Dispatch, RouteTable};
 
@@ -67,7 +66,7 @@ fn feed(
     };
     match *leaving {
         Some(Leave::Promote) => carry(session, done, &mut io),
-        Some(Leave::Close | Leave::Hand) => {}
+        Some(Leave::Close) => {}
         None => {
             *leaving = match complete(session, done, &mut io) {
                 Next::Open => None,
@@ -121,7 +120,6 @@ impl Worker {
             rbuf,
             out,
             sent,
-            first,
             ..
         } = conn;
         let traffic = match c.tag.kind {
@@ -149,25 +147,7 @@ impl Worker {
                     e if is_retry(-e) => None,
                     _ => Some(Done::Failed),
                 };
-                let t = match (done, first.as_mut()) {
-                    // Telling HTTP/1.1 from h2c (or handing h2c over).
-                    (Some(Done::Received(bytes)), Some(seen)) => {
-                        seen.extend_from_slice(bytes);
-                        match (leaving.is_some(), detect(seen)) {
-                            (true, _) | (false, Detected::NeedMore) => None,
-                            (false, Detected::H2) => {
-                                *leaving = Some(Leave::Hand);
-                                None
-                            }
-                            (false, Detected::H1) => {
-                                let seen = first.take().unwrap_or_default();
-                                let d = Done::Received(&seen);
-                                Some(feed(session, leaving, *remote, d, &mut kit))
-                            }
-                        }
-                    }
-                    (done, _) => done.map(|d| feed(session, leaving, *remote, d, &mut kit)),
-                };
+                let t = done.map(|d| feed(session, leaving, *remote, d, &mut kit));
                 if let (Some(bid), Some(b)) = (provided, bufs.as_mut()) {
                     b.give_back(bid);
                 }
@@ -379,19 +359,6 @@ impl Worker {
                     session: conn.session,
                     engine: EngineKind::IoUring,
                 });
-            }
-            Leave::Hand => {
-                // Counted closed here; the engine that adopts it counts it
-                // accepted there.
-                conn.session.release(&mut self.pool);
-                self.counters.closes.add(1);
-                if let Some(handover) = &self.handover {
-                    handover(Handover {
-                        stream: conn.stream,
-                        remote: conn.remote,
-                        bytes: conn.first.take().unwrap_or_default(),
-                    });
-                }
             }
         }
     }
