@@ -149,6 +149,18 @@ fn fault_routes(r: &mut Router) {
         ctx.text("crashing");
         Ok(())
     });
+    // The task serving this connection panics once the handler has returned:
+    // a dispatch actor's on a promoted connection, the connection's own on
+    // std. A loop worker's own connection has no task of its own: 409.
+    r.post("/faults/connection-panic", |ctx| {
+        if switchyard::engine::faults::crash_this_connection() {
+            ctx.text("crashing");
+        } else {
+            ctx.status(409)
+                .text("served by its worker's loop: make an async request on it first");
+        }
+        Ok(())
+    });
 }
 
 /// Every route of the contract.

@@ -24,6 +24,24 @@ pub trait Tally {
     fn answered(&self, requests: u64, errors: u64, took: Duration);
 }
 
+/// A connection being served, counted open now and closed when this is
+/// dropped: at its end, and also when the task serving it panics.
+pub(crate) struct Counted<'a, T: Tally + ?Sized>(&'a T);
+
+impl<'a, T: Tally + ?Sized> Counted<'a, T> {
+    /// Counts a connection open in `tally`.
+    pub(crate) fn open(tally: &'a T) -> Self {
+        tally.opened();
+        Counted(tally)
+    }
+}
+
+impl<T: Tally + ?Sized> Drop for Counted<'_, T> {
+    fn drop(&mut self) {
+        self.0.closed();
+    }
+}
+
 impl Tally for SharedCounters {
     fn opened(&self) {
         self.active.fetch_add(1, Relaxed);
