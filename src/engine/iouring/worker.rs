@@ -18,7 +18,7 @@
 mod accept;
 mod serve;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -162,7 +162,8 @@ pub(super) struct Worker {
     wake: Arc<EventFd>,
     /// The poll on the eventfd.
     wake_arm: Arm,
-    /// The timeout that ends a wait at the next tick at the latest.
+    /// The timeout operation that ends a wait at the next tick at the
+    /// latest, used only where a wait cannot carry its own timeout.
     tick_arm: Arm,
     /// The tick's duration, read by the kernel when the timeout is submitted.
     tick_ts: Box<types::Timespec>,
@@ -349,7 +350,7 @@ impl Worker {
             self.push(&poll);
             self.wake_arm = Arm::Armed;
         }
-        if self.tick_arm == Arm::Idle {
+        if self.tick_arm == Arm::Idle && !self.ring.has_timed_wait() {
             let ts: *const types::Timespec = &*self.tick_ts;
             let timeout = opcode::Timeout::new(ts)
                 .build()
@@ -387,8 +388,10 @@ impl Worker {
     /// buffers back, check deadlines. Control messages are handled by the
     /// mailbox between turns.
     pub(super) fn turn(&mut self) -> Turn {
-        self.arm_fixed(Instant::now());
-        if let Err(e) = self.ring.submit_and_wait() {
+        let now = Instant::now();
+        self.arm_fixed(now);
+        let limit = self.next_tick.saturating_duration_since(now);
+        if let Err(e) = self.ring.submit_and_wait(limit) {
             // A long-lived thread reports and is restarted, it does not
             // limp on with a broken ring.
             panic!("worker {}: io_uring wait failed: {e}", self.id);
@@ -402,6 +405,9 @@ impl Worker {
             self.on_tick(&table, now);
         }
         if crate::engine::faults::crash_asked() {
+            // The fault crashes the worker once the response is out: what
+            // the turn queued is submitted first.
+            let _ = self.ring.submit();
             panic!("worker {}: crash asked for by a fault route", self.id);
         }
         match self.draining_until {
@@ -487,7 +493,11 @@ impl Worker {
         }
         let until = now + QUIESCE_LIMIT;
         while !(self.conns.is_empty() && self.retiring.is_empty()) && Instant::now() < until {
-            if self.ring.submit_and_wait().is_err() {
+            if self
+                .ring
+                .submit_and_wait(until.saturating_duration_since(Instant::now()))
+                .is_err()
+            {
                 break;
             }
             self.handle_completions(&table, Instant::now());
@@ -498,12 +508,15 @@ impl Worker {
                 left = self.conns.len(),
                 "operations still in flight at teardown; their buffers are leaked"
             );
-            for (_, conn) in self.conns.iter_mut() {
+            for mut conn in self.conns.drain() {
                 std::mem::forget(std::mem::take(&mut conn.out));
                 std::mem::forget(std::mem::take(&mut conn.rbuf));
+                // The socket itself closes now, so its peer is not left
+                // waiting for the process to end: an operation in flight
+                // holds the kernel's file, not our descriptor.
+                let _ = conn.stream.shutdown(Shutdown::Both);
                 self.counters.closes.add(1);
             }
-            std::mem::forget(std::mem::take(&mut self.conns));
         } else if let Some(b) = self.bufs.as_mut() {
             b.unregister(&self.ring);
         }

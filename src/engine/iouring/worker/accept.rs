@@ -13,6 +13,7 @@ use super::{Arm, Conn, Listener, Worker, ACCEPT_BACKOFF, QUIESCE_LIMIT};
 use crate::conn::H1Session;
 use crate::engine::control::Accepting;
 use crate::engine::sys;
+use crate::engine::Promotion;
 
 impl Worker {
     /// An accept completion.
@@ -33,6 +34,7 @@ impl Worker {
             // just created for this process; nothing else owns it.
             let stream = unsafe { TcpStream::from_raw_fd(c.res) };
             if self.stopping {
+                self.hand_over(stream, now);
                 return;
             }
             self.adopt(stream, now);
@@ -58,6 +60,26 @@ impl Worker {
                 self.accept_retry_at = Some(now + ACCEPT_BACKOFF);
             }
         }
+    }
+
+    /// A connection the kernel accepted while the worker was being torn
+    /// down (after a crash, the accept's cancel still on its way): no
+    /// worker will serve it here, so it goes to the dispatch side unread,
+    /// as a promoted connection does, instead of being reset.
+    fn hand_over(&mut self, stream: TcpStream, now: Instant) {
+        let Ok(remote) = stream.peer_addr() else {
+            return;
+        };
+        if stream.set_nonblocking(true).is_err() {
+            return;
+        }
+        self.counters.accepts.add(1);
+        self.counters.promoted.add(1);
+        (self.promoter)(Promotion {
+            stream,
+            remote: Some(remote),
+            session: H1Session::new(&self.cfg, now),
+        });
     }
 
     /// Starts serving an accepted connection.
@@ -116,7 +138,11 @@ impl Worker {
         let until = now + QUIESCE_LIMIT;
         let table = self.table.load();
         while !self.retiring.is_empty() && Instant::now() < until {
-            if self.ring.submit_and_wait().is_err() {
+            if self
+                .ring
+                .submit_and_wait(until.saturating_duration_since(Instant::now()))
+                .is_err()
+            {
                 break;
             }
             self.handle_completions(&table, Instant::now());
