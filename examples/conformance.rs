@@ -2,6 +2,15 @@
 //! benchmarks drive (see the project's conformance contract). Every response
 //! carries `x-dispatch` (where the handler ran, read from the context) and
 //! `x-engine` (the engine that served it).
+//!
+//! Additions to the contract made here (the contract only grows):
+//! - `GET /learn/sleep?ms=N`: a *learning* route (`.learn()`): blocks its
+//!   thread N ms (at most 5000), then 200 `slept:N`. It runs inline while
+//!   fast; slow runs promote it to async for a while; 256 fast runs in a row
+//!   settle it inline. `/metrics` reports it under `learning_routes`.
+//! - `--learn-default`: routes without their own or their group's setting
+//!   learn their dispatch (`/default` then does); wins over
+//!   `--async-default`.
 
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
@@ -37,6 +46,10 @@ struct Flags {
     /// Make the server-level default dispatch async.
     #[arg(long)]
     async_default: bool,
+    /// Make routes without a setting learn their dispatch (wins over
+    /// --async-default).
+    #[arg(long)]
+    learn_default: bool,
     /// Request body limit in bytes.
     #[arg(long, default_value_t = 1_048_576)]
     max_body: u64,
@@ -85,6 +98,7 @@ fn main() {
         protocol: flags.protocol,
         workers: flags.workers.unwrap_or(0),
         async_handlers: flags.async_default,
+        learn_dispatch: flags.learn_default,
         max_body: flags.max_body,
         header_timeout: Duration::from_millis(flags.header_timeout_ms),
         idle_timeout: Duration::from_millis(flags.idle_timeout_ms),
@@ -201,6 +215,7 @@ fn routes() -> Router {
     r.get("/async/hello", |ctx| text(ctx, "Hello, async!"))
         .asynchronous();
     r.get("/async/sleep", sleep).asynchronous();
+    r.get("/learn/sleep", sleep).learn();
     r.get_future("/async/future", awaited);
     r.get_future("/async/stream", live_stream);
     r.get_future("/sse", events);

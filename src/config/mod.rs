@@ -78,6 +78,18 @@ pub struct Config {
     /// Server-wide default dispatch: true makes routes without their own or
     /// their group's setting async.
     pub async_handlers: bool,
+    /// Server-wide default dispatch: true makes routes without their own or
+    /// their group's setting *learn* theirs
+    /// ([`Dispatch::Learn`]: inline while fast, async
+    /// for a while after slow runs). Takes precedence over
+    /// [`async_handlers`](Self::async_handlers).
+    ///
+    /// ```
+    /// let config = switchyard::Config { learn_dispatch: true, ..Default::default() };
+    /// let resolved = config.resolve().unwrap();
+    /// assert_eq!(resolved.default_dispatch, switchyard::Dispatch::Learn);
+    /// ```
+    pub learn_dispatch: bool,
     /// Largest accepted request body, in bytes (larger: 413).
     pub max_body: u64,
     /// Longest request line (larger: 414).
@@ -116,6 +128,7 @@ impl Default for Config {
             workers: 0,
             pin_workers: false,
             async_handlers: false,
+            learn_dispatch: false,
             max_body: 100 * 1024 * 1024,
             max_request_line: 8 * 1024,
             max_header_block: 16 * 1024,
@@ -252,7 +265,9 @@ impl Config {
             protocol: self.protocol,
             workers,
             pin_workers: self.pin_workers,
-            default_dispatch: if self.async_handlers {
+            default_dispatch: if self.learn_dispatch {
+                Dispatch::Learn
+            } else if self.async_handlers {
                 Dispatch::Async
             } else {
                 Dispatch::Inline

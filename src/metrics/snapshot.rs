@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::{SharedCounters, WorkerCounters, LATENCY_BOUNDS};
 use crate::config::EngineKind;
+use crate::router::LearnStats;
 
 /// What a snapshot is computed from.
 #[derive(Clone)]
@@ -102,6 +103,10 @@ pub struct Snapshot {
     /// Rates over the last sampling period (about a second), once two
     /// samples exist.
     pub rates: Option<Rates>,
+    /// Every learning route's dispatch telemetry (by route pattern):
+    /// requests inline and async, handler times of its timed runs,
+    /// promotions and its state now.
+    pub learning_routes: Vec<LearnStats>,
 }
 
 /// What changed between two samples of the counters, per second: the
@@ -203,6 +208,7 @@ impl Snapshot {
                 / 1e9,
             cpu_utilization: cpu,
             rates: None,
+            learning_routes: Vec::new(),
         }
     }
 }
