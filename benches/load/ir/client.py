@@ -10,12 +10,21 @@ non-200 response or short read.
 SCENARIO: plaintext (GET /hello, one at a time), pipelined (16 GET /hello
 per write; N must be a multiple of 16), json (GET /json), promoted
 (GET /async/hello, one at a time: the first request promotes the connection
-to a dispatch actor, the rest are served there).
+to a dispatch actor, the rest are served there), sync-sleep (GET
+/sync/sleep?ms=0, a sync route), learning (GET /learn/sleep?ms=0: the same
+handler on a learning route, which settles inline after 256 fast runs).
 """
 import socket
 import sys
 
-PATHS = {"plaintext": "/hello", "pipelined": "/hello", "json": "/json", "promoted": "/async/hello"}
+PATHS = {
+    "plaintext": "/hello",
+    "pipelined": "/hello",
+    "json": "/json",
+    "promoted": "/async/hello",
+    "sync-sleep": "/sync/sleep?ms=0",
+    "learning": "/learn/sleep?ms=0",
+}
 
 
 def main():
