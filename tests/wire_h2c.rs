@@ -495,8 +495,7 @@ async fn in_flight_h2c_streams_finish_at_shutdown_every_time(engine: &str) {
 }
 
 for_each_engine! {
-    // h2c: the engines that speak it (io-uring refuses `--protocol h2c`).
-    engines(epoll = "epoll", std = "std");
+    engines(epoll = "epoll", io_uring = "io-uring", std = "std");
     fn every_contract_route_answers_over_h2c(engine) {
         h2c_support::block_on(super::every_contract_route_answers_over_h2c(engine));
     }

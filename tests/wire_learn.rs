@@ -140,8 +140,7 @@ for_each_engine! {
 }
 
 for_each_engine! {
-    // h2c: the engines that speak it (io-uring refuses `--protocol h2c`).
-    engines(epoll = "epoll", std = "std");
+    engines(epoll = "epoll", io_uring = "io-uring", std = "std");
     fn h2c_streams_follow_the_learnt_dispatch(engine) {
         let app = app!(engine);
         let addr = app.addr();

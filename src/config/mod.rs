@@ -234,12 +234,6 @@ impl Config {
                 ))
             })?;
         let engine = self.engine.resolve().map_err(ConfigError)?;
-        if self.protocol == Protocol::H2c && engine == EngineKind::IoUring {
-            return Err(ConfigError(
-                "protocol h2c is not available on engine io-uring yet (its workers speak                  HTTP/1.1 only); use --engine epoll or std for h2c"
-                    .into(),
-            ));
-        }
         self.h2.validate().map_err(ConfigError)?;
         if self.max_headers == 0 || self.max_headers > crate::proto::h1::MAX_HEADERS {
             return Err(ConfigError(format!(

@@ -124,7 +124,7 @@ pub fn start(
         #[cfg(target_os = "linux")]
         EngineKind::Epoll => epoll::start(cfg, table, handoff, watcher),
         #[cfg(target_os = "linux")]
-        EngineKind::IoUring => iouring::start(cfg, table, handoff.promoter, watcher),
+        EngineKind::IoUring => iouring::start(cfg, table, handoff, watcher),
         // The std engine serves async routes on its own arbiters: nothing is
         // ever promoted nor handed off.
         EngineKind::Std => {

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use super::control::Record;
 use super::hosted::{Identity, LoopEngine};
-use super::{bind_all, Engine, Promoter, Watcher};
+use super::{bind_all, Engine, Handoff, Watcher};
 use crate::config::{EngineKind, Resolved};
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
@@ -40,7 +40,7 @@ pub fn refusal() -> Option<String> {
 pub fn start(
     cfg: &Resolved,
     table: Arc<SharedTable>,
-    promoter: Promoter,
+    handoff: Handoff,
     watcher: Watcher,
 ) -> io::Result<Box<dyn Engine>> {
     let caps = probe::probe().map_err(|why| {
@@ -61,7 +61,10 @@ pub fn start(
             table: table.clone(),
             cfg: cfg.conn,
             counters: Arc::new(WorkerCounters::default()),
-            promoter: promoter.clone(),
+            promoter: handoff.promoter.clone(),
+            protocol: cfg.protocol,
+            h2: cfg.h2,
+            streams: handoff.streams.clone(),
             told: Record::default(),
         };
         let who = Identity {

@@ -31,13 +31,16 @@ use super::bufs::BufRing;
 use super::probe::Caps;
 use super::ring::{Cqe, Kind, Ring, Tag, GEN_MASK};
 use super::wake::EventFd;
-use crate::conn::{BufPool, ConnConfig, H1Session, Link};
+use crate::config::Protocol;
+use crate::conn::h2::{StreamRunner, Wakeups};
+use crate::conn::{BufPool, ConnConfig, Done, Link, LoopSession};
 use crate::engine::control::{obey, Record};
 use crate::engine::hosted::{LoopWorker, Turn};
 use crate::engine::{Control, Promoter};
 use crate::handler::Response;
 use crate::metrics::WorkerCounters;
 use crate::proto::h1::DateCache;
+use crate::proto::h2::H2Settings;
 use crate::router::{RouteTable, SharedTable};
 
 /// Period of the coarse timer that checks deadlines.
@@ -57,6 +60,10 @@ const RECV_BUF: usize = 8 * 1024;
 
 /// The most output copied into one send.
 const SEND_CHUNK: usize = 256 * 1024;
+
+/// Rounds of woken connections served in one turn; more wait for the next
+/// turn, which then does not block.
+const WAKE_ROUNDS: usize = 2;
 
 /// Spare send and receive buffers kept per worker.
 const SPARES: usize = 64;
@@ -84,6 +91,12 @@ pub(super) struct WorkerParts {
     pub(super) counters: Arc<WorkerCounters>,
     /// Where async connections go.
     pub(super) promoter: Promoter,
+    /// What the connections speak (HTTP/1.1, h2c, or told by their bytes).
+    pub(super) protocol: Protocol,
+    /// h2c settings and abuse limits.
+    pub(super) h2: H2Settings,
+    /// Where async h2c streams go.
+    pub(super) streams: StreamRunner,
     /// What control told the worker so far (paused, draining) and its
     /// listening socket, kept outside the instance for a rebuilt worker.
     pub(super) told: Record,
@@ -116,7 +129,7 @@ struct Conn {
     /// The peer.
     remote: SocketAddr,
     /// Protocol state and every connection policy.
-    session: H1Session,
+    session: LoopSession,
     /// The slot's generation when the connection was adopted.
     gen: u32,
     /// The receive operation.
@@ -197,6 +210,16 @@ pub(super) struct Worker {
     counters: Arc<WorkerCounters>,
     /// Where async connections go.
     promoter: Promoter,
+    /// What the connections speak.
+    protocol: Protocol,
+    /// h2c settings and abuse limits.
+    h2: H2Settings,
+    /// Where async h2c streams go.
+    streams: StreamRunner,
+    /// Connections woken from any thread (h2c replies).
+    wakeups: Arc<Wakeups>,
+    /// The woken connections being served (kept to reuse its storage).
+    woken: Vec<(usize, u64)>,
     /// When accepting is retried after descriptor exhaustion.
     accept_retry_at: Option<Instant>,
     /// Set by shutdown: when the remaining connections are closed regardless.
@@ -267,8 +290,17 @@ impl Worker {
             cfg,
             counters,
             promoter,
+            protocol,
+            h2,
+            streams,
             ..
         } = parts.clone();
+        let rouse = wake.clone();
+        let wakeups = Wakeups::new(Box::new(move || {
+            if let Err(e) = rouse.notify() {
+                tracing::error!(error = %e, "could not wake a worker for an h2 connection");
+            }
+        }));
         let mut w = Worker {
             id,
             addr,
@@ -294,6 +326,11 @@ impl Worker {
             cfg,
             counters,
             promoter,
+            protocol,
+            h2,
+            streams,
+            wakeups,
+            woken: Vec::new(),
             accept_retry_at: None,
             draining_until: told.draining_until,
             told: parts.told.clone(),
@@ -388,9 +425,14 @@ impl Worker {
     /// buffers back, check deadlines. Control messages are handled by the
     /// mailbox between turns.
     pub(super) fn turn(&mut self) -> Turn {
+        self.wakeups.enter();
         let now = Instant::now();
         self.arm_fixed(now);
-        let limit = self.next_tick.saturating_duration_since(now);
+        let limit = if self.wakeups.is_empty() {
+            self.next_tick.saturating_duration_since(now)
+        } else {
+            Duration::ZERO
+        };
         if let Err(e) = self.ring.submit_and_wait(limit) {
             // A long-lived thread reports and is restarted, it does not
             // limp on with a broken ring.
@@ -400,6 +442,7 @@ impl Worker {
         self.date.update(SystemTime::now());
         let table = self.table.load();
         self.handle_completions(&table, now);
+        self.serve_woken(&table, now);
         if now >= self.next_tick {
             self.next_tick = now + TICK;
             self.on_tick(&table, now);
@@ -453,7 +496,7 @@ impl Worker {
         let expired: Vec<usize> = self
             .conns
             .iter()
-            .filter(|(_, c)| c.leaving.is_none() && c.session.deadline().expired(now))
+            .filter(|(_, c)| c.leaving.is_none() && c.session.deadline(&self.cfg).expired(now))
             .map(|(k, _)| k)
             .collect();
         for key in expired {
@@ -466,8 +509,35 @@ impl Worker {
             conn.session.on_timeout(&mut link);
             if conn.session.is_closed() {
                 conn.leaving = Some(Leave::Close);
+                self.settle(key, table, now);
+            } else {
+                // What the timeout decided may need sending (GOAWAY, a reset).
+                self.feed_plain(key, Done::Nothing, table, now);
+                self.settle(key, table, now);
             }
-            self.settle(key, table, now);
+        }
+    }
+
+    /// Serves the connections woken since the last look (a few rounds:
+    /// serving may wake more).
+    fn serve_woken(&mut self, table: &RouteTable, now: Instant) {
+        for _ in 0..WAKE_ROUNDS {
+            if self.wakeups.is_empty() {
+                return;
+            }
+            let mut woken = std::mem::take(&mut self.woken);
+            self.wakeups.take(&mut woken);
+            for &(key, gen) in &woken {
+                let live = self
+                    .conns
+                    .get(key)
+                    .is_some_and(|c| u64::from(c.gen) == gen && c.leaving.is_none());
+                if live {
+                    self.feed_plain(key, Done::Nothing, table, now);
+                    self.settle(key, table, now);
+                }
+            }
+            self.woken = woken;
         }
     }
 
@@ -553,6 +623,9 @@ mod tests {
             cfg: ConnConfig::default(),
             counters: Arc::default(),
             promoter: Arc::new(|_| {}),
+            protocol: Protocol::Http1,
+            h2: H2Settings::default(),
+            streams: Arc::new(|_| {}),
             told: Record::default(),
         })
     }
