@@ -4,7 +4,7 @@
 # MINUTES against the conformance app on loopback, sampling every 10 s the
 # server's RSS, open descriptors, active connections and error count.
 #
-# Where the engine serves h2c (epoll, std; H2C=0 turns it off), h2load runs
+# Where the engine serves h2c (epoll, io-uring, std; H2C=0 turns it off), h2load runs
 # beside it for the whole time: 2 connections of 4 concurrent streams, each
 # connection at most 100 requests a second, over sync, async and streamed
 # routes; its request and status counts are printed at the end.
@@ -26,7 +26,7 @@ python3 "$HERE/client.py" 127.0.0.1 "$port" "$secs" "$CONC" >"$OUT/client.out" &
 client=$!
 h2=none
 case "$ENGINE" in
-  epoll|std) [ "${H2C:-1}" = 1 ] && command -v h2load >/dev/null && h2=yes ;;
+  epoll|io-uring|std) [ "${H2C:-1}" = 1 ] && command -v h2load >/dev/null && h2=yes ;;
 esac
 if [ "$h2" = yes ]; then
   base="http://127.0.0.1:$port"
