@@ -301,6 +301,9 @@ for_each_engine! {
             app.metrics()
         );
         assert_eq!(app.metric("worker_restarts"), 0, "no worker crashed");
+        // Every crashed task is counted (on std the inline one was a task too).
+        let crashed = if engine == "std" { 2 } else { 1 };
+        assert_eq!(app.metric("connection_crashes"), crashed, "{}", app.metrics());
     }
 
     fn handler_panics_under_load_answer_500_and_disturb_nothing(engine) {

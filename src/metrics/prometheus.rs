@@ -65,6 +65,8 @@ struct Series {
     bytes: (u64, u64),
     /// Restarts after a crash.
     restarts: u64,
+    /// Connection tasks that panicked.
+    crashes: u64,
     /// Requests per latency bucket (not cumulative).
     latency: Vec<u64>,
     /// Latency sum in nanoseconds.
@@ -94,6 +96,7 @@ fn series(src: &Sources) -> Vec<Series> {
             promoted: w.promoted.get(),
             bytes: (w.bytes_in.get(), w.bytes_out.get()),
             restarts: w.restarts.get(),
+            crashes: w.crashes.get(),
             latency: w.latency.iter().map(|c| c.get()).collect(),
             latency_ns: w.latency_ns.get(),
         })
@@ -109,6 +112,7 @@ fn series(src: &Sources) -> Vec<Series> {
         promoted: 0,
         bytes: (d.bytes_in.load(Relaxed), d.bytes_out.load(Relaxed)),
         restarts: 0,
+        crashes: d.crashes.load(Relaxed),
         latency: d.latency.iter().map(|c| c.load(Relaxed)).collect(),
         latency_ns: d.latency_ns.load(Relaxed),
     });
@@ -126,7 +130,7 @@ pub fn render(
     let engine = src.engine.as_str();
     let all = series(src);
     let mut out = String::with_capacity(4096);
-    let counters: [Counter; 8] = [
+    let counters: [Counter; 9] = [
         ("requests", "Requests answered.", |s| s.requests),
         (
             "errors",
@@ -148,6 +152,11 @@ pub fn render(
             "worker_restarts",
             "Times a worker was rebuilt after a crash.",
             |s| s.restarts,
+        ),
+        (
+            "connection_crashes",
+            "Connection tasks that panicked (each closed its connection only).",
+            |s| s.crashes,
         ),
     ];
     for (name, help, value) in counters {

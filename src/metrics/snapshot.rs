@@ -91,6 +91,9 @@ pub struct Snapshot {
     pub workers: usize,
     /// Times a worker was rebuilt after a crash, all workers together.
     pub worker_restarts: u64,
+    /// Connection tasks (dispatch actors', the std engine's) that panicked;
+    /// each closed its connection only.
+    pub connection_crashes: u64,
     /// Requests per latency bucket, every driver's: they sum to
     /// `requests_total`.
     pub latency_buckets: Vec<u64>,
@@ -202,6 +205,7 @@ impl Snapshot {
             engine: src.engine.as_str(),
             workers: src.workers.len(),
             worker_restarts: sum(|w| w.restarts.get()),
+            connection_crashes: sum(|w| w.crashes.get()) + d.crashes.load(Relaxed),
             latency_buckets: buckets,
             latency_bounds_secs: bounds,
             latency_sum_secs: (sum(|w| w.latency_ns.get()) + d.latency_ns.load(Relaxed)) as f64
