@@ -11,6 +11,9 @@
 //! - `--learn-default`: routes without their own or their group's setting
 //!   learn their dispatch (`/default` then does); wins over
 //!   `--async-default`.
+//! - Under `/tower` (an axum router, `GET /tower/hello` being the
+//!   contract's): `POST /tower/echo`, `GET /tower/whoami`,
+//!   `GET /tower/pieces?n=N`.
 
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
@@ -228,6 +231,7 @@ fn routes() -> Router {
         v2.get("/items", |ctx| text(ctx, "items-v2"));
     }
     r.get("/default", |ctx| text(ctx, "default"));
+    r.service("/tower", tower_app());
     r.get("/stream", |ctx| {
         let n: u32 = ctx.query("n").and_then(|v| v.parse().ok()).unwrap_or(0);
         let resp = ctx.stream("text/plain");
@@ -275,6 +279,57 @@ fn json_echo(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
         .checked_add(1)
         .ok_or_else(|| HttpError::new(422, "n + 1 overflows").with_json_body())?;
     ctx.json(&echo)
+}
+
+/// The axum router mounted at `/tower`: `GET /hello` (the contract's), and
+/// beyond it `POST /echo` (the body back), `GET /whoami` (the path and query
+/// the service saw) and `GET /pieces?n=N` (N pieces of a body of unknown
+/// length, so streamed).
+fn tower_app() -> axum::Router {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/hello", get(|| async { "Hello from tower" }))
+        .route("/echo", post(|body: bytes::Bytes| async move { body }))
+        .route(
+            "/whoami",
+            get(|uri: axum::http::Uri| async move { uri.to_string() }),
+        )
+        .route(
+            "/pieces",
+            get(|uri: axum::http::Uri| async move {
+                let n = uri
+                    .query()
+                    .and_then(|q| q.strip_prefix("n="))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(3);
+                axum::body::Body::new(Pieces { next: 0, n })
+            }),
+        )
+}
+
+/// A body of `n` pieces (`piece I\n`) whose length is not known up front.
+struct Pieces {
+    /// The next piece's index.
+    next: u32,
+    /// How many.
+    n: u32,
+}
+
+impl http_body::Body for Pieces {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        if self.next == self.n {
+            return std::task::Poll::Ready(None);
+        }
+        let piece = format!("piece {}\n", self.next);
+        self.next += 1;
+        std::task::Poll::Ready(Some(Ok(http_body::Frame::data(piece.into()))))
+    }
 }
 
 fn text(ctx: &mut Ctx<'_>, body: &str) -> Result<(), HttpError> {

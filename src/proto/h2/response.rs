@@ -50,7 +50,11 @@ pub fn body_pieces(resp: &Response) -> Box<dyn Iterator<Item = &[u8]> + '_> {
     match resp.mode() {
         BodyMode::Full if resp.body().is_empty() => Box::new(std::iter::empty()),
         BodyMode::Full => Box::new(std::iter::once(resp.body())),
-        BodyMode::Streamed => Box::new(resp.chunks().filter(|c| !c.is_empty())),
+        // Written whole before the response left the handler: one run of
+        // DATA frames (h2 cuts it by frame size), not one frame per chunk —
+        // clients count many small DATA frames as abuse.
+        BodyMode::Streamed if resp.body().is_empty() => Box::new(std::iter::empty()),
+        BodyMode::Streamed => Box::new(std::iter::once(resp.body())),
         // Sent as the handler produces it.
         BodyMode::Live => Box::new(std::iter::empty()),
     }
