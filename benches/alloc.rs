@@ -15,7 +15,7 @@ use std::time::SystemTime;
 use switchyard::conn::{parts, Env, Outcome};
 use switchyard::handler::Handler;
 use switchyard::proto::h1::{empty_headers, DateCache, H1Conn, Limits, Poll};
-use switchyard::router::Lookup;
+use switchyard::router::{LearnState, Lookup};
 use switchyard::{Ctx, Response, RouteTable};
 
 #[path = "support/mod.rs"]
@@ -23,7 +23,7 @@ mod support;
 
 use support::{
     conformance_routes, inline_info, pipelined, Turns, UsersBody, ASYNC_FUTURE, ASYNC_HELLO,
-    BROWSER_ASYNC, BROWSER_REQUEST, HELLO, JSON, USER,
+    BROWSER_ASYNC, BROWSER_REQUEST, HELLO, JSON, LEARN_HELLO, USER,
 };
 
 /// Counts the current thread's allocations and the bytes they asked for.
@@ -102,7 +102,7 @@ struct Row {
 /// one warm `H1Session`, the way an epoll worker does for each read.
 fn sync_rows(table: &RouteTable, rows: &mut Vec<Row>, n: u64) {
     let date = DateCache::new(SystemTime::now());
-    let cases: [(&str, &[u8], usize); 6] = [
+    let cases: [(&str, &[u8], usize); 7] = [
         ("GET /hello", HELLO, 1),
         ("GET /users/12345", USER, 1),
         ("GET /json", JSON, 1),
@@ -113,6 +113,11 @@ fn sync_rows(table: &RouteTable, rows: &mut Vec<Row>, n: u64) {
             1,
         ),
         ("GET /async/hello (stops: promotion)", ASYNC_HELLO, 1),
+        (
+            "GET /learn/hello (learning route, settled in the warm-up)",
+            LEARN_HELLO,
+            1,
+        ),
     ];
     for (what, req, depth) in cases {
         let input = pipelined(req, depth);
@@ -271,7 +276,53 @@ fn main() {
             bytes,
         });
     }
+    rows.push(learning_row());
     print_table(&rows, n);
+}
+
+/// A learning route while it learns: each run inline and timed. Only 255
+/// requests (the 256th fast run in a row settles it), on a connection
+/// warmed by the same route in another table.
+fn learning_row() -> Row {
+    const RUNS: u64 = 255;
+    let date = DateCache::new(SystemTime::now());
+    let warm = conformance_routes(UsersBody::Format).table();
+    let fresh = conformance_routes(UsersBody::Format).table();
+    let mut conn = Turns::new();
+    let mut resp = Response::new();
+    let mut out = Vec::new();
+    let mut turn = |table: &RouteTable| {
+        out.clear();
+        let mut env = Env {
+            table,
+            date: &date,
+            resp: &mut resp,
+            info: inline_info(),
+        };
+        let p = conn.turn(black_box(LEARN_HELLO), &mut env, Some(&mut out));
+        assert_eq!(p.outcome, Outcome::Open, "{p:?}");
+    };
+    for _ in 0..WARM_UP {
+        turn(&warm);
+    }
+    let before = counters();
+    for _ in 0..RUNS {
+        turn(&fresh);
+    }
+    let after = counters();
+    let state = fresh.learning_routes()[0].state;
+    assert_eq!(
+        state,
+        LearnState::Learning,
+        "every counted run was a timed one"
+    );
+    Row {
+        what: "GET /learn/hello (learning route, learning: timed)".to_owned(),
+        path: "sync: H1Session::process, Inline, timed",
+        requests: RUNS,
+        allocs: after.0 - before.0,
+        bytes: after.1 - before.1,
+    }
 }
 
 /// Prints the rows as a markdown table.

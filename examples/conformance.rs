@@ -2,6 +2,18 @@
 //! benchmarks drive (see the project's conformance contract). Every response
 //! carries `x-dispatch` (where the handler ran, read from the context) and
 //! `x-engine` (the engine that served it).
+//!
+//! Additions to the contract made here (the contract only grows):
+//! - `GET /learn/sleep?ms=N`: a *learning* route (`.learn()`): blocks its
+//!   thread N ms (at most 5000), then 200 `slept:N`. It runs inline while
+//!   fast; slow runs promote it to async for a while; 256 fast runs in a row
+//!   settle it inline. `/metrics` reports it under `learning_routes`.
+//! - `--learn-default`: routes without their own or their group's setting
+//!   learn their dispatch (`/default` then does); wins over
+//!   `--async-default`.
+//! - Under `/tower` (an axum router, `GET /tower/hello` being the
+//!   contract's): `POST /tower/echo`, `GET /tower/whoami`,
+//!   `GET /tower/pieces?n=N`.
 
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
@@ -37,6 +49,10 @@ struct Flags {
     /// Make the server-level default dispatch async.
     #[arg(long)]
     async_default: bool,
+    /// Make routes without a setting learn their dispatch (wins over
+    /// --async-default).
+    #[arg(long)]
+    learn_default: bool,
     /// Request body limit in bytes.
     #[arg(long, default_value_t = 1_048_576)]
     max_body: u64,
@@ -96,6 +112,7 @@ fn main() {
         protocol: flags.protocol,
         workers: flags.workers.unwrap_or(0),
         async_handlers: flags.async_default,
+        learn_dispatch: flags.learn_default,
         max_body: flags.max_body,
         header_timeout: Duration::from_millis(flags.header_timeout_ms),
         idle_timeout: Duration::from_millis(flags.idle_timeout_ms),
@@ -162,6 +179,18 @@ fn fault_routes(r: &mut Router) {
         ctx.text("crashing");
         Ok(())
     });
+    // The task serving this connection panics once the handler has returned:
+    // a dispatch actor's on a promoted connection, the connection's own on
+    // std. A loop worker's own connection has no task of its own: 409.
+    r.post("/faults/connection-panic", |ctx| {
+        if switchyard::engine::faults::crash_this_connection() {
+            ctx.text("crashing");
+        } else {
+            ctx.status(409)
+                .text("served by its worker's loop: make an async request on it first");
+        }
+        Ok(())
+    });
 }
 
 /// Every route of the contract.
@@ -202,6 +231,7 @@ fn routes() -> Router {
     r.get("/async/hello", |ctx| text(ctx, "Hello, async!"))
         .asynchronous();
     r.get("/async/sleep", sleep).asynchronous();
+    r.get("/learn/sleep", sleep).learn();
     r.get_future("/async/future", awaited);
     r.get_future("/async/stream", live_stream);
     r.get_future("/sse", events);
@@ -214,6 +244,7 @@ fn routes() -> Router {
         v2.get("/items", |ctx| text(ctx, "items-v2"));
     }
     r.get("/default", |ctx| text(ctx, "default"));
+    r.service("/tower", tower_app());
     r.get("/stream", |ctx| {
         let n: u32 = ctx.query("n").and_then(|v| v.parse().ok()).unwrap_or(0);
         let resp = ctx.stream("text/plain");
@@ -280,6 +311,57 @@ fn json_echo(ctx: &mut Ctx<'_>) -> Result<(), HttpError> {
         .checked_add(1)
         .ok_or_else(|| HttpError::new(422, "n + 1 overflows").with_json_body())?;
     ctx.json(&echo)
+}
+
+/// The axum router mounted at `/tower`: `GET /hello` (the contract's), and
+/// beyond it `POST /echo` (the body back), `GET /whoami` (the path and query
+/// the service saw) and `GET /pieces?n=N` (N pieces of a body of unknown
+/// length, so streamed).
+fn tower_app() -> axum::Router {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/hello", get(|| async { "Hello from tower" }))
+        .route("/echo", post(|body: bytes::Bytes| async move { body }))
+        .route(
+            "/whoami",
+            get(|uri: axum::http::Uri| async move { uri.to_string() }),
+        )
+        .route(
+            "/pieces",
+            get(|uri: axum::http::Uri| async move {
+                let n = uri
+                    .query()
+                    .and_then(|q| q.strip_prefix("n="))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(3);
+                axum::body::Body::new(Pieces { next: 0, n })
+            }),
+        )
+}
+
+/// A body of `n` pieces (`piece I\n`) whose length is not known up front.
+struct Pieces {
+    /// The next piece's index.
+    next: u32,
+    /// How many.
+    n: u32,
+}
+
+impl http_body::Body for Pieces {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        if self.next == self.n {
+            return std::task::Poll::Ready(None);
+        }
+        let piece = format!("piece {}\n", self.next);
+        self.next += 1;
+        std::task::Poll::Ready(Some(Ok(http_body::Frame::data(piece.into()))))
+    }
 }
 
 fn text(ctx: &mut Ctx<'_>, body: &str) -> Result<(), HttpError> {

@@ -29,20 +29,6 @@ fn a_refused_io_uring_fails_at_start_naming_the_cause() {
 }
 
 #[test]
-fn h2c_on_io_uring_is_refused_with_the_engines_that_speak_it() {
-    match common::App::start("io-uring", &["--protocol", "h2c"]) {
-        Ok(_) => panic!("io-uring started for h2c, which its workers do not speak"),
-        Err(common::Skip(reason)) => {
-            assert!(
-                reason.contains("h2c is not available on engine io-uring"),
-                "{reason}"
-            );
-            assert!(reason.contains("epoll or std"), "{reason}");
-        }
-    }
-}
-
-#[test]
 fn a_typo_in_the_forced_tiers_is_refused_not_ignored() {
     let launch = common::Launch {
         env: vec![("SWITCHYARD_IOURING", "bsae")],

@@ -7,6 +7,7 @@
 
 #[macro_use]
 mod common;
+mod h2c_support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -295,22 +296,31 @@ fn lowered_thresholds_make_the_controller_switch_on_its_own() {
 }
 
 #[test]
-fn automatic_switching_is_off_under_auto_and_a_forced_switch_still_works() {
-    // Under `auto` a new connection may speak h2c, which io_uring does not
-    // serve: the controller never moves on its own, an operator may.
-    let app = app!("adaptive", &["--adaptive-up", "1", "--adaptive-down", "0"]);
+fn under_auto_the_controller_switches_and_h2c_is_served_on_io_uring() {
+    // Both engines speak HTTP/1.1 and h2c, so `auto` switches on its own
+    // like `http1`; an h2c client that arrives after the switch is served
+    // by io_uring.
+    let app = app!("adaptive", &["--adaptive-up", "2", "--adaptive-down", "1"]);
     if !io_uring_serves(&app) {
         return;
     }
-    let _held = hold(app.addr(), 8);
-    std::thread::sleep(Duration::from_millis(2200));
-    let m = app.metrics();
-    assert_eq!(m["active_engine"], "epoll", "{m}");
-    assert_eq!(
-        m["adaptive"]["last_reason"], "connections may speak h2c, which io_uring does not serve",
-        "{m}"
+    let _held = hold(app.addr(), 12);
+    assert!(
+        eventually(Duration::from_secs(6), || app.metrics()["active_engine"]
+            == "io-uring"),
+        "no switch: {}",
+        app.metrics()
     );
-    assert_eq!(switch(&app), (200, "io-uring".to_owned()));
+    let addr = app.addr();
+    h2c_support::block_on(async move {
+        let mut c = h2c_support::h2_client(addr).await;
+        let a = h2c_support::fetch(&mut c, "GET", "/hello", None)
+            .await
+            .expect("h2c /hello");
+        assert_eq!(a.head.status, 200);
+        assert_eq!(a.header("x-engine"), "io-uring");
+    });
+    assert_eq!(switch(&app), (200, "epoll".to_owned()));
 }
 
 for_each_engine! {

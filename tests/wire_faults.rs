@@ -2,8 +2,11 @@
 //! (`POST /faults/worker-panic`, `--enable-faults`) is rebuilt and serves
 //! again, the restart is counted, connections of the other worker are not
 //! disturbed, a crash loop stops the server with its reason, clients that
-//! reset mid-request or mid-response leave no connection behind, and the
-//! fault routes do not exist without the flag.
+//! reset mid-request or mid-response leave no connection behind, a task
+//! serving one connection that crashes (`POST /faults/connection-panic`: a
+//! dispatch actor's on the loop engines, the connection's own on std) ends
+//! that connection only, handler panics under load answer 500 and disturb
+//! nothing, and the fault routes do not exist without the flag.
 
 #[macro_use]
 mod common;
@@ -22,15 +25,21 @@ const HELD: usize = 16;
 
 /// A GET of `/hello` on `conn`; whether it was answered 200.
 fn hello_on(conn: &mut TcpStream) -> bool {
+    get_on(conn, "/hello", "Hello, World!")
+}
+
+/// A GET of `path` on `conn`; whether it was answered 200 with a body
+/// ending in `body`.
+fn get_on(conn: &mut TcpStream, path: &str, body: &str) -> bool {
     if conn
-        .write_all(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes())
         .is_err()
     {
         return false;
     }
     let mut got = Vec::new();
     let mut buf = [0u8; 512];
-    while !got.ends_with(b"Hello, World!") {
+    while !got.ends_with(body.as_bytes()) {
         match conn.read(&mut buf) {
             Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
             _ => return false,
@@ -71,6 +80,37 @@ fn load(addr: SocketAddr, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<(u64
         }
         (ok.load(Relaxed), failed.load(Relaxed))
     })
+}
+
+/// Keep-alive connections, each promoted by an async request (on std, each
+/// is its own task anyway), repeating `/async/hello` until stopped:
+/// (served, failed).
+fn promoted_load(addr: SocketAddr, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<(u64, u64)> {
+    std::thread::spawn(move || {
+        let (mut ok, mut failed) = (0, 0);
+        let mut conn = open(addr);
+        while !stop.load(Relaxed) {
+            if get_on(&mut conn, "/async/hello", "Hello, async!") {
+                ok += 1;
+            } else {
+                failed += 1;
+                conn = open(addr);
+            }
+        }
+        (ok, failed)
+    })
+}
+
+/// Sends `request` on `conn` and reads until the peer closes: whatever came
+/// back, or `None` when the connection was still open after 3 s.
+fn send_and_read_to_close(conn: &mut TcpStream, request: &str) -> Option<Vec<u8>> {
+    conn.write_all(request.as_bytes()).expect("send");
+    let mut got = Vec::new();
+    match conn.read_to_end(&mut got) {
+        Ok(_) => Some(got),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Some(got),
+        Err(_) => None,
+    }
 }
 
 /// Asks the worker owning `conn` to crash; the answer comes first.
@@ -200,6 +240,90 @@ for_each_engine! {
         let mut conn = app.connect();
         conn.send("POST /faults/worker-panic HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
         assert_eq!(conn.read_response().status, 404);
+        assert_eq!(app.metric("worker_restarts"), 0);
+    }
+
+    fn a_crashed_connection_task_ends_that_connection_only(engine) {
+        let app = app!(engine, &["--enable-faults"]);
+        let addr = app.addr();
+        // Promoted keep-alive connections held across the crash.
+        let mut held: Vec<TcpStream> = (0..HELD).map(|_| open(addr)).collect();
+        for c in &mut held {
+            assert!(get_on(c, "/async/hello", "Hello, async!"), "served before the crash");
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let loads: Vec<_> = (0..4).map(|_| promoted_load(addr, stop.clone())).collect();
+        std::thread::sleep(Duration::from_millis(200));
+
+        // A loop worker's own connection has no task of its own to crash.
+        let mut inline = open(addr);
+        let mut conn = common::Conn::from_stream(inline.try_clone().expect("clone"));
+        conn.send("POST /faults/connection-panic HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+        let first = conn.read_response();
+        if engine == "std" {
+            assert_eq!(first.status, 200, "std: every connection is a task: {first:?}");
+            assert!(!hello_on(&mut inline), "the crashed task's connection is closed");
+        } else {
+            assert_eq!(first.status, 409, "{first:?}");
+            assert!(hello_on(&mut inline), "the worker's own connection serves on");
+        }
+
+        let mut victim = open(addr);
+        assert!(get_on(&mut victim, "/async/hello", "Hello, async!"), "promoted");
+        let got = send_and_read_to_close(
+            &mut victim,
+            "POST /faults/connection-panic HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
+        )
+        .expect("the crashed task's connection is closed");
+        let got = String::from_utf8_lossy(&got);
+        assert!(got.is_empty() || got.starts_with("HTTP/1.1 200"), "{got}");
+
+        std::thread::sleep(Duration::from_millis(200));
+        stop.store(true, Relaxed);
+        let (mut served, mut failed) = (0, 0);
+        for l in loads {
+            let (s, f) = l.join().expect("load thread");
+            served += s;
+            failed += f;
+        }
+        println!("{engine}: load around the crash: {served} served, {failed} failed");
+        assert!(served > 0, "the load ran");
+        assert_eq!(failed, 0, "no other connection was disturbed");
+        for c in &mut held {
+            assert!(get_on(c, "/async/hello", "Hello, async!"), "held connections serve on");
+        }
+        // The crashed connection is counted closed: open are the held ones,
+        // the inline one (on the loop engines) and the metrics request's.
+        let open_now = HELD as u64 + u64::from(engine != "std") + 1;
+        assert!(
+            eventually(|| app.metric("active_conns") == open_now),
+            "expected {open_now} open: {}",
+            app.metrics()
+        );
+        assert_eq!(app.metric("worker_restarts"), 0, "no worker crashed");
+        // Every crashed task is counted (on std the inline one was a task too).
+        let crashed = if engine == "std" { 2 } else { 1 };
+        assert_eq!(app.metric("connection_crashes"), crashed, "{}", app.metrics());
+    }
+
+    fn handler_panics_under_load_answer_500_and_disturb_nothing(engine) {
+        let app = app!(engine);
+        let addr = app.addr();
+        let stop = Arc::new(AtomicBool::new(false));
+        let loads: Vec<_> = (0..2)
+            .map(|_| promoted_load(addr, stop.clone()))
+            .chain([load(addr, stop.clone())])
+            .collect();
+        let mut conn = app.connect();
+        for _ in 0..100 {
+            conn.send("GET /panic HTTP/1.1\r\nHost: t\r\n\r\n");
+            assert_eq!(conn.read_response().status, 500);
+        }
+        stop.store(true, Relaxed);
+        for l in loads {
+            let (served, failed) = l.join().expect("load thread");
+            assert!(served > 0 && failed == 0, "{served} served, {failed} failed");
+        }
         assert_eq!(app.metric("worker_restarts"), 0);
     }
 }

@@ -18,8 +18,7 @@ use switchyard::{Config, EngineChoice, Protocol, Response, Router, ServerActor};
 use tokio::net::TcpStream;
 
 for_each_engine! {
-    // h2c: the engines that speak it (io-uring refuses `--protocol h2c`).
-    engines(epoll = "epoll", std = "std");
+    engines(epoll = "epoll", io_uring = "io-uring", std = "std");
     fn a_live_body_leaves_each_piece_as_it_is_sent(engine) {
         let app = app!(engine, &["--protocol", "h2c"]);
         let addr = app.addr();
@@ -68,8 +67,7 @@ async fn next_piece(body: &mut h2::RecvStream) -> Option<Bytes> {
 }
 
 for_each_engine! {
-    // h2c: the engines that speak it (io-uring refuses `--protocol h2c`).
-    engines(epoll = "epoll", std = "std");
+    engines(epoll = "epoll", io_uring = "io-uring", std = "std");
     fn a_reset_live_stream_closes_its_body_sender(engine) {
         reset_mid_body(engine);
     }

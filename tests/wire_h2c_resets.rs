@@ -80,8 +80,7 @@ async fn hello_latency(addr: std::net::SocketAddr) -> Duration {
 }
 
 for_each_engine! {
-    // h2c: the engines that speak it (io-uring refuses `--protocol h2c`).
-    engines(epoll = "epoll", std = "std");
+    engines(epoll = "epoll", io_uring = "io-uring", std = "std");
     fn a_flood_of_reset_streams_starts_no_blocking_job(engine) {
         let app = app!(engine, &["--protocol", "h2c"]);
         let (addr, pid) = (app.addr(), app.pid());

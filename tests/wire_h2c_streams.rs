@@ -33,8 +33,7 @@ const GOAWAY: u8 = 0x7;
 const ENHANCE_YOUR_CALM: u32 = 0xb;
 
 for_each_engine! {
-    // h2c: the engines that speak it (io-uring refuses `--protocol h2c`).
-    engines(epoll = "epoll", std = "std");
+    engines(epoll = "epoll", io_uring = "io-uring", std = "std");
     fn interleaved_sync_and_async_streams_keep_their_own_dispatch(engine) {
         let app = App::on(engine, &["--workers", "1"]);
         block_on(async move {

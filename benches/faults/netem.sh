@@ -8,14 +8,14 @@
 # builds and removes its namespaces itself.
 #
 # Usage: benches/faults/netem.sh BINARY [ENGINES] [SECONDS]
-#   ENGINES  default "epoll std"   SECONDS per scenario, default 20
+#   ENGINES  default "epoll io-uring std"   SECONDS per scenario, default 20
 # For each engine and scenario prints the client's counts (ok, failed,
 # wrong — wrong must be 0) and the server's open descriptors and active
 # connections before the run and after the clients are gone.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BIN=$(realpath "$1")
-ENGINES=${2:-epoll std}
+ENGINES=${2:-epoll io-uring std}
 SECONDS_EACH=${3:-20}
 NS_S=sy-srv-$$ NS_C=sy-cli-$$
 ADDR_S=10.203.0.1 ADDR_C=10.203.0.2 PORT=8080

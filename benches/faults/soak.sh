@@ -4,8 +4,14 @@
 # MINUTES against the conformance app on loopback, sampling every 10 s the
 # server's RSS, open descriptors, active connections and error count.
 #
+# Where the engine serves h2c (epoll, io-uring, std; H2C=0 turns it off), h2load runs
+# beside it for the whole time: 2 connections of 4 concurrent streams, each
+# connection at most 100 requests a second, over sync, async and streamed
+# routes; its request and status counts are printed at the end.
+#
 # Usage: benches/faults/soak.sh BINARY ENGINE MINUTES [CONCURRENCY]
-# Prints a table (one row per sample) and the client's final counts.
+# (SECS=N runs N seconds instead of MINUTES.)
+# Prints a table (one row per sample) and the clients' final counts.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BIN=$1 ENGINE=$2 MINUTES=$3 CONC=${4:-16}
@@ -15,9 +21,19 @@ pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q listening "$OUT/app.out" 2>/dev/null && break; sleep 0.05; done
 port=$(sed -n 's/.*://p' "$OUT/app.out")
-secs=$((MINUTES * 60))
+secs=${SECS:-$((MINUTES * 60))}
 python3 "$HERE/client.py" 127.0.0.1 "$port" "$secs" "$CONC" >"$OUT/client.out" &
 client=$!
+h2=none
+case "$ENGINE" in
+  epoll|io-uring|std) [ "${H2C:-1}" = 1 ] && command -v h2load >/dev/null && h2=yes ;;
+esac
+if [ "$h2" = yes ]; then
+  base="http://127.0.0.1:$port"
+  h2load -c 2 -m 4 --rps 100 -D "$secs" "$base/hello" "$base/async/hello" "$base/json" \
+    "$base/stream?n=100" "$base/async/stream?n=5" >"$OUT/h2load.out" 2>&1 &
+  h2pid=$!
+fi
 printf '%6s %9s %5s %6s %10s %8s\n' t_s rss_kib fds conns requests errors
 start=$(date +%s)
 while kill -0 "$client" 2>/dev/null; do
@@ -36,3 +52,7 @@ fds=$(ls "/proc/$pid/fd" | wc -l)
 m=$(curl -s "http://127.0.0.1:$port/metrics")
 echo "after the load: rss_kib=$rss fds=$fds metrics=$m" | cut -c1-300
 echo "client: $(cat "$OUT/client.out")"
+if [ "$h2" = yes ]; then
+  wait "$h2pid" || true
+  echo "h2load: $(grep -E '^(requests|status codes):' "$OUT/h2load.out" | tr '\n' ' ')"
+fi

@@ -52,6 +52,9 @@ pub const JSON: &[u8] = b"GET /json HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
 /// `GET /async/hello`, a route that promotes the connection.
 pub const ASYNC_HELLO: &[u8] = b"GET /async/hello HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
 
+/// `GET /learn/hello`, a learning route (`.learn()`).
+pub const LEARN_HELLO: &[u8] = b"GET /learn/hello HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
+
 /// `GET /async/future`, a route with a future handler.
 pub const ASYNC_FUTURE: &[u8] = b"GET /async/future HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
 
@@ -72,7 +75,7 @@ pub enum UsersBody {
 }
 
 /// The conformance app's hot routes (`/hello`, `/json`, `/users/:id`), its
-/// `x-dispatch`/`x-engine` middleware, and two async routes.
+/// `x-dispatch`/`x-engine` middleware, two async routes and a learning one.
 pub fn conformance_routes(users: UsersBody) -> Router {
     let mut r = Router::new();
     r.use_middleware(After(|ctx: &mut Ctx<'_>| {
@@ -106,6 +109,11 @@ pub fn conformance_routes(users: UsersBody) -> Router {
     })
     .asynchronous();
     r.get_future("/async/future", awaited);
+    r.get("/learn/hello", |ctx| {
+        ctx.text("Hello, World!");
+        Ok(())
+    })
+    .learn();
     r
 }
 

@@ -78,6 +78,18 @@ pub struct Config {
     /// Server-wide default dispatch: true makes routes without their own or
     /// their group's setting async.
     pub async_handlers: bool,
+    /// Server-wide default dispatch: true makes routes without their own or
+    /// their group's setting *learn* theirs
+    /// ([`Dispatch::Learn`]: inline while fast, async
+    /// for a while after slow runs). Takes precedence over
+    /// [`async_handlers`](Self::async_handlers).
+    ///
+    /// ```
+    /// let config = switchyard::Config { learn_dispatch: true, ..Default::default() };
+    /// let resolved = config.resolve().unwrap();
+    /// assert_eq!(resolved.default_dispatch, switchyard::Dispatch::Learn);
+    /// ```
+    pub learn_dispatch: bool,
     /// Largest accepted request body, in bytes (larger: 413).
     pub max_body: u64,
     /// Longest request line (larger: 414).
@@ -125,6 +137,7 @@ impl Default for Config {
             workers: 0,
             pin_workers: false,
             async_handlers: false,
+            learn_dispatch: false,
             max_body: 100 * 1024 * 1024,
             max_request_line: 8 * 1024,
             max_header_block: 16 * 1024,
@@ -250,12 +263,6 @@ impl Config {
                 ))
             })?;
         let engine = self.engine.resolve().map_err(ConfigError)?;
-        if self.protocol == Protocol::H2c && engine == EngineKind::IoUring {
-            return Err(ConfigError(
-                "protocol h2c is not available on engine io-uring yet (its workers speak                  HTTP/1.1 only); use --engine epoll or std for h2c"
-                    .into(),
-            ));
-        }
         self.h2.validate().map_err(ConfigError)?;
         let adaptive = self.adaptive_settings()?;
         if self.max_headers == 0 || self.max_headers > crate::proto::h1::MAX_HEADERS {
@@ -282,7 +289,9 @@ impl Config {
             protocol: self.protocol,
             workers,
             pin_workers: self.pin_workers,
-            default_dispatch: if self.async_handlers {
+            default_dispatch: if self.learn_dispatch {
+                Dispatch::Learn
+            } else if self.async_handlers {
                 Dispatch::Async
             } else {
                 Dispatch::Inline

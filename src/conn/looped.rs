@@ -8,7 +8,8 @@
 use std::io;
 use std::time::Instant;
 
-use super::h2::{drive_h2, H2Session, LoopH2};
+use super::complete::{complete, Done, Next};
+use super::h2::{complete_h2, drive_h2, H2Session, LoopH2};
 use super::ready::{drive, Drive, Event, Io, Readiness};
 use super::{BufPool, ConnConfig, Deadline, H1Session, InBuf, Link, OutBuf, Socket, READ_CHUNK};
 use crate::config::Protocol;
@@ -132,6 +133,57 @@ impl LoopSession {
         }
     }
 
+    // ---- what a completion driver asks (see `complete_loop`) ----------
+
+    /// Whether a receive should be armed.
+    pub fn wants_read(&self) -> bool {
+        match self {
+            LoopSession::Detecting(d) => !d.closed,
+            LoopSession::H1(s) => s.wants_read(),
+            LoopSession::H2(s) => s.wants_read(),
+        }
+    }
+
+    /// Whether output waits for the socket.
+    pub fn has_output(&self) -> bool {
+        match self {
+            LoopSession::Detecting(_) => false,
+            LoopSession::H1(s) => !s.transmit().is_empty(),
+            LoopSession::H2(s) => s.has_output(),
+        }
+    }
+
+    /// Appends up to `max` bytes of the output waiting for the socket to
+    /// `into` (report what was sent with [`Done::Sent`]).
+    pub fn copy_output(&self, into: &mut Vec<u8>, max: usize) {
+        let mut copy = |pending: &[u8]| into.extend_from_slice(&pending[..pending.len().min(max)]);
+        match self {
+            LoopSession::Detecting(_) => {}
+            LoopSession::H1(s) => copy(s.transmit()),
+            LoopSession::H2(s) => s.with_transmit(copy),
+        }
+    }
+
+    /// Whether the driver should shut the write side now (then report
+    /// [`Done::WriteShut`]).
+    pub fn wants_shutdown_write(&self) -> bool {
+        match self {
+            LoopSession::Detecting(_) => false,
+            LoopSession::H1(s) => s.wants_shutdown_write(),
+            LoopSession::H2(s) => s.wants_shutdown_write(),
+        }
+    }
+
+    /// Whether shutdown waits for a read to prove nothing arrived (then
+    /// report [`Done::Empty`] if none did).
+    pub fn wants_idle_proof(&self) -> bool {
+        match self {
+            LoopSession::Detecting(d) => d.draining && d.input.is_none() && !d.closed,
+            LoopSession::H1(s) => s.wants_idle_proof(),
+            LoopSession::H2(_) => false,
+        }
+    }
+
     /// The HTTP/1.1 session of a connection being promoted.
     pub fn into_h1(self) -> Option<H1Session> {
         match self {
@@ -179,27 +231,69 @@ pub fn serve_loop<S: Socket>(
                 if d != Drive::Promote {
                     return d;
                 }
-                let Some(request) = s.take_upgrade() else {
+                let Some(h2) = upgraded(s, io, lend) else {
                     return d;
                 };
-                let rest = s.take_input();
-                let h2 = H2Session::upgraded(
-                    s.transmit(),
-                    rest.filled(),
-                    request,
-                    io.now,
-                    lend.key,
-                    lend.gen,
-                    &lend.h2,
-                );
-                io.pool.put_input(rest);
-                s.release(io.pool);
-                *session = LoopSession::H2(Box::new(h2));
+                *session = h2;
             }
             LoopSession::H2(s) => return drive_h2(s, ready, sock, ev, io, &lend.h2),
         }
         // The event is merged into `ready` already.
         ev = Event::default();
+    }
+}
+
+/// Feeds one completion to a loop connection (the io_uring worker's) and
+/// answers what can run inline, making the switches [`serve_loop`] makes:
+/// detection by the first bytes, `Upgrade: h2c`.
+pub fn complete_loop(
+    session: &mut LoopSession,
+    done: Done<'_>,
+    io: &mut Io<'_, '_>,
+    lend: &LoopLend<'_>,
+) -> Next {
+    match session {
+        LoopSession::Detecting(d) => {
+            match done {
+                Done::Received(bytes) => {
+                    io.traffic.bytes_in += bytes.len() as u64;
+                    let pool = &mut *io.pool;
+                    d.input.get_or_insert_with(|| pool.input()).extend(bytes);
+                }
+                Done::Eof | Done::Failed => d.closed = true,
+                Done::Empty => d.closed |= d.draining && d.input.is_none(),
+                Done::Sent(_) | Done::WriteShut | Done::Nothing => {}
+            }
+            if !d.closed {
+                if let Some(next) = detected(d, io, lend) {
+                    *session = next;
+                    // The bytes read so far are the new session's: answer them.
+                    return complete_loop(session, Done::Nothing, io, lend);
+                }
+            }
+            if d.closed {
+                if let Some(i) = d.input.take() {
+                    io.pool.put_input(i);
+                }
+                Next::Close
+            } else {
+                Next::Open
+            }
+        }
+        LoopSession::H1(s) => {
+            let next = complete(s, done, io);
+            if next != Next::Promote {
+                return next;
+            }
+            match upgraded(s, io, lend) {
+                Some(h2) => {
+                    *session = h2;
+                    complete_loop(session, Done::Nothing, io, lend)
+                }
+                None => next,
+            }
+        }
+        LoopSession::H2(s) => complete_h2(s, done, io, &lend.h2),
     }
 }
 
@@ -218,27 +312,10 @@ fn detect_first<S: Socket>(
     // Draining with nothing read: one read proves whether a request came.
     ready.readable |= d.draining && d.input.is_none();
     loop {
-        let filled = d.input.as_ref().map_or(&[][..], InBuf::filled);
-        match detect(filled) {
-            Detected::H2 => {
-                let input = d.input.take().unwrap_or_default();
-                let h2 = H2Session::new(input.filled(), d.accepted, lend.key, lend.gen, &lend.h2);
-                io.pool.put_input(input);
-                return Some(LoopSession::H2(Box::new(h2)));
-            }
-            Detected::H1 if !d.h2c_only => {
-                let input = d.input.take().unwrap_or_default();
-                let s = H1Session::with_buffers(io.cfg, d.accepted, input, OutBuf::default());
-                return Some(LoopSession::H1(s.allow_h2c_upgrade()));
-            }
-            Detected::H1 => {
-                // h2c only: the preface or nothing.
-                d.closed = true;
-                return None;
-            }
-            Detected::NeedMore => {}
+        if let Some(next) = detected(d, io, lend) {
+            return Some(next);
         }
-        if !ready.readable {
+        if d.closed || !ready.readable {
             return None;
         }
         let input = d.input.get_or_insert_with(|| io.pool.input());
@@ -273,4 +350,58 @@ fn detect_first<S: Socket>(
             }
         }
     }
+}
+
+/// The session the bytes read so far tell apart, if they do (then the
+/// bytes are its own); an HTTP/1.1 start where only h2c is served closes.
+pub(super) fn detected(
+    d: &mut Detecting,
+    io: &mut Io<'_, '_>,
+    lend: &LoopLend<'_>,
+) -> Option<LoopSession> {
+    let filled = d.input.as_ref().map_or(&[][..], InBuf::filled);
+    match detect(filled) {
+        Detected::H2 => {
+            let input = d.input.take().unwrap_or_default();
+            let h2 = H2Session::new(input.filled(), d.accepted, lend.key, lend.gen, &lend.h2);
+            io.pool.put_input(input);
+            Some(LoopSession::H2(Box::new(h2)))
+        }
+        Detected::H1 if !d.h2c_only => {
+            let input = d.input.take().unwrap_or_default();
+            let s = H1Session::with_buffers(io.cfg, d.accepted, input, OutBuf::default());
+            Some(LoopSession::H1(s.allow_h2c_upgrade()))
+        }
+        Detected::H1 => {
+            // h2c only: the preface or nothing.
+            d.closed = true;
+            None
+        }
+        Detected::NeedMore => None,
+    }
+}
+
+/// The h2c session an HTTP/1.1 session that stopped at an `Upgrade: h2c`
+/// request switches to (its 101 still to send, the bytes read after the
+/// request its first input, the request served as stream 1); none if it
+/// stopped for another reason.
+pub(super) fn upgraded(
+    s: &mut H1Session,
+    io: &mut Io<'_, '_>,
+    lend: &LoopLend<'_>,
+) -> Option<LoopSession> {
+    let request = s.take_upgrade()?;
+    let rest = s.take_input();
+    let h2 = H2Session::upgraded(
+        s.transmit(),
+        rest.filled(),
+        request,
+        io.now,
+        lend.key,
+        lend.gen,
+        &lend.h2,
+    );
+    io.pool.put_input(rest);
+    s.release(io.pool);
+    Some(LoopSession::H2(Box::new(h2)))
 }

@@ -25,7 +25,7 @@ pub use buffer::{BufPool, InBuf, OutBuf};
 pub use complete::{carry, complete, Done, Next};
 pub use deadline::{Deadline, DeadlineKind, Progress};
 pub use io::{flush, read_once, Read, Socket, Traffic};
-pub use looped::{serve_loop, Detecting, LoopLend, LoopSession};
+pub use looped::{complete_loop, serve_loop, Detecting, LoopLend, LoopSession};
 pub use ready::{drive, Drive, Event, Io, Readiness};
 pub use respond::{
     answer, answer_future, finish, parts, respond, respond_future, Env, Mode, Needs, Responded,

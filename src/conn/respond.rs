@@ -4,6 +4,7 @@
 //! `Response` itself).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
 
 use tracing::Instrument;
 
@@ -80,7 +81,9 @@ impl Mode {
             }
             (Mode::Inline, _, _) => Some(Needs::Dispatch),
             (_, Handler::Future(_), _) => Some(Needs::Future),
-            (Mode::Arbiter, Handler::Plain(_), Dispatch::Async) => Some(Needs::Blocking),
+            (Mode::Arbiter, Handler::Plain(_), Dispatch::Async | Dispatch::Learn) => {
+                Some(Needs::Blocking)
+            }
         }
     }
 }
@@ -138,12 +141,25 @@ pub fn answer(
     let _entered = span.enter();
     let mut ctx = Ctx::new(parts, info, resp);
     if let Routed::Route(route, params) = route(&mut ctx, table) {
-        if let Some(needs) = mode.check(route.handler(), route.dispatch()) {
+        // The one place a request's dispatch is decided (a learning route's
+        // too): every engine and protocol answers through here.
+        let (dispatch, learner) = route.decide();
+        if let Some(needs) = mode.check(route.handler(), dispatch) {
             return Some(needs);
         }
         ctx.set_route(route.pattern(), route.param_names(), params);
         if let Handler::Plain(f) = route.handler() {
-            run_plain(&mut ctx, route.middleware(), &**f);
+            match learner {
+                Some(l) if mode != Mode::Blocking => {
+                    let started = Instant::now();
+                    run_plain(&mut ctx, route.middleware(), &**f);
+                    l.record(started.elapsed());
+                }
+                _ => run_plain(&mut ctx, route.middleware(), &**f),
+            }
+        }
+        if let Some(l) = route.learner() {
+            l.count(ctx.dispatch() == Dispatch::Async);
         }
     }
     close_span(&span, &mut ctx);

@@ -112,6 +112,14 @@ impl Rig {
                 Ok(())
             })
             .asynchronous();
+        router
+            .get("/learn", |ctx| {
+                let ms = ctx.query("ms").and_then(|v| v.parse().ok()).unwrap_or(0);
+                std::thread::sleep(Duration::from_millis(ms));
+                ctx.text("learnt");
+                Ok(())
+            })
+            .learn();
         Rig {
             session: H1Session::new(&cfg, Instant::now()),
             ready: Readiness::default(),
@@ -334,6 +342,27 @@ fn an_async_route_hands_over_its_request_and_earlier_responses() {
         "the async request and what follows"
     );
     assert!(sock.written.is_empty());
+}
+
+#[test]
+fn a_learning_route_runs_inline_until_a_slow_run_then_hands_over() {
+    let slow = b"GET /learn?ms=3 HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut rig = Rig::new(ConnConfig::default());
+    let mut sock = Duplex::new(&[slow]);
+    assert!(matches!(rig.readable(&mut sock), Drive::Open));
+    assert_eq!(
+        count(&sock.written, b"learnt"),
+        1,
+        "the first run is inline"
+    );
+    // 3 ms > 2 ms: promoted, so the same request now leaves the loop.
+    sock.reads.push_back(Some(slow.to_vec()));
+    assert_eq!(rig.readable(&mut sock), Drive::Promote);
+    assert_eq!(count(&sock.written, b"learnt"), 1);
+    assert_eq!(rig.session.take_input().filled(), &slow[..]);
+    let stats = &rig.table.learning_routes()[0];
+    assert_eq!(stats.state, crate::router::LearnState::Promoted);
+    assert_eq!((stats.requests_inline, stats.promotions), (1, 1));
 }
 
 #[test]

@@ -8,8 +8,9 @@ use tokio::sync::watch;
 
 use super::Shared;
 use crate::conn::{serve_h1, Serving};
+use crate::engine::faults::crashable;
 use crate::engine::Promotion;
-use crate::metrics::{SharedCounters, Tally};
+use crate::metrics::{Counted, SharedCounters};
 use crate::router::Dispatch;
 
 /// Serves a promoted connection until it closes.
@@ -26,7 +27,7 @@ pub(super) async fn serve(
         }
     };
     let tally: &SharedCounters = &shared.counters;
-    tally.opened();
+    let _counted = Counted::open(tally);
     let with = Serving {
         table: &shared.table,
         cfg: shared.cfg,
@@ -34,6 +35,5 @@ pub(super) async fn serve(
         arbiter_dispatch: Dispatch::Async,
         tally,
     };
-    serve_h1(stream, p.session, p.remote, &with, &mut stop).await;
-    tally.closed();
+    crashable(serve_h1(stream, p.session, p.remote, &with, &mut stop)).await;
 }

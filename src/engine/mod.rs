@@ -145,7 +145,7 @@ pub(crate) fn start_on(
         #[cfg(target_os = "linux")]
         EngineKind::Epoll => epoll::start(cfg, table, handoff, watcher, plan),
         #[cfg(target_os = "linux")]
-        EngineKind::IoUring => iouring::start(cfg, table, handoff.promoter, watcher, plan),
+        EngineKind::IoUring => iouring::start(cfg, table, handoff, watcher, plan),
         // The std engine serves async routes on its own arbiters: nothing is
         // ever promoted nor handed off.
         EngineKind::Std => {

@@ -55,6 +55,8 @@ pub struct WorkerCounters {
     pub promoted: Counter,
     /// Times the worker was rebuilt after a crash.
     pub restarts: Counter,
+    /// Connection tasks of this worker that panicked (std engine).
+    pub crashes: Counter,
     /// Requests per latency bucket (see [`LATENCY_BOUNDS`]); written only
     /// through [`Tally::answered`](super::Tally::answered).
     pub latency: [Counter; LATENCY_BUCKETS],
@@ -84,6 +86,8 @@ pub struct SharedCounters {
     pub active: AtomicU64,
     /// Connections closed.
     pub closes: AtomicU64,
+    /// Connection tasks that panicked.
+    pub crashes: AtomicU64,
     /// Bytes read.
     pub bytes_in: AtomicU64,
     /// Bytes written.

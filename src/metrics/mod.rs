@@ -10,4 +10,5 @@ mod tally;
 pub use counters::{Counter, SharedCounters, WorkerCounters, LATENCY_BOUNDS};
 pub use cpu::CpuSampler;
 pub use snapshot::{AdaptiveMetrics, Rates, Snapshot, Sources};
+pub(crate) use tally::Counted;
 pub use tally::Tally;

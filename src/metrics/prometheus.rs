@@ -3,6 +3,8 @@
 //! (`worker="0"`, …, and `worker="dispatch"` for promoted connections and
 //! dispatch actors), every series labelled with the engine, names by the
 //! Prometheus conventions (`_total` counters, base units: seconds, bytes).
+//! Learning routes have their own families, labelled by method and route
+//! pattern (never a request's path, so the series stay bounded).
 //!
 //! Written here rather than through a client library: the values already
 //! live in the workers' counters and are read once per scrape, so a
@@ -13,6 +15,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::{Sources, LATENCY_BOUNDS};
+use crate::router::{LearnState, LearnStats};
 
 /// Which exposition format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +65,8 @@ struct Series {
     bytes: (u64, u64),
     /// Restarts after a crash.
     restarts: u64,
+    /// Connection tasks that panicked.
+    crashes: u64,
     /// Requests per latency bucket (not cumulative).
     latency: Vec<u64>,
     /// Latency sum in nanoseconds.
@@ -103,6 +108,7 @@ fn series(src: &Sources) -> Vec<Series> {
             promoted: w.promoted.get(),
             bytes: (w.bytes_in.get(), w.bytes_out.get()),
             restarts: w.restarts.get(),
+            crashes: w.crashes.get(),
             latency: w.latency.iter().map(|c| c.get()).collect(),
             latency_ns: w.latency_ns.get(),
         })
@@ -118,21 +124,28 @@ fn series(src: &Sources) -> Vec<Series> {
         promoted: 0,
         bytes: (d.bytes_in.load(Relaxed), d.bytes_out.load(Relaxed)),
         restarts: 0,
+        crashes: d.crashes.load(Relaxed),
         latency: d.latency.iter().map(|c| c.load(Relaxed)).collect(),
         latency_ns: d.latency_ns.load(Relaxed),
     });
     all
 }
 
-/// Renders every metric; `async_routes` is the current table's count.
-pub fn render(src: &Sources, async_routes: usize, format: Format) -> String {
+/// Renders every metric; `async_routes` is the current table's count,
+/// `learning` its learning routes' telemetry.
+pub fn render(
+    src: &Sources,
+    async_routes: usize,
+    learning: &[LearnStats],
+    format: Format,
+) -> String {
     let engine = match src.adaptive {
         Some(_) => "adaptive",
         None => src.engine.as_str(),
     };
     let all = series(src);
     let mut out = String::with_capacity(4096);
-    let counters: [Counter; 8] = [
+    let counters: [Counter; 9] = [
         ("requests", "Requests answered.", |s| s.requests),
         (
             "errors",
@@ -154,6 +167,11 @@ pub fn render(src: &Sources, async_routes: usize, format: Format) -> String {
             "worker_restarts",
             "Times a worker was rebuilt after a crash.",
             |s| s.restarts,
+        ),
+        (
+            "connection_crashes",
+            "Connection tasks that panicked (each closed its connection only).",
+            |s| s.crashes,
         ),
     ];
     for (name, help, value) in counters {
@@ -222,10 +240,117 @@ pub fn render(src: &Sources, async_routes: usize, format: Format) -> String {
             "switchyard_request_duration_seconds_count{{{labels}}} {cumulative}"
         );
     }
+    if !learning.is_empty() {
+        learning_routes(&mut out, format, engine, learning);
+    }
     if format == Format::OpenMetrics {
         out.push_str("# EOF\n");
     }
     out
+}
+
+/// The learning routes' families: requests by where they ran, promotions,
+/// the state (one series per state, 1 for the current one) and the handler
+/// time histogram of timed runs.
+fn learning_routes(out: &mut String, format: Format, engine: &str, routes: &[LearnStats]) {
+    let labels = |r: &LearnStats| {
+        format!(
+            "engine=\"{engine}\",method=\"{}\",route=\"{}\"",
+            escape(&r.method),
+            escape(&r.route)
+        )
+    };
+    family(
+        out,
+        format,
+        "route_requests",
+        "counter",
+        "Requests to a learning route, by where its handler ran.",
+    );
+    for r in routes {
+        let l = labels(r);
+        for (dispatch, n) in [("inline", r.requests_inline), ("async", r.requests_async)] {
+            let _ = writeln!(
+                out,
+                "switchyard_route_requests_total{{{l},dispatch=\"{dispatch}\"}} {n}"
+            );
+        }
+    }
+    family(
+        out,
+        format,
+        "route_promotions",
+        "counter",
+        "Times a learning route was promoted to async.",
+    );
+    for r in routes {
+        let _ = writeln!(
+            out,
+            "switchyard_route_promotions_total{{{}}} {}",
+            labels(r),
+            r.promotions
+        );
+    }
+    family(
+        out,
+        format,
+        "route_dispatch_state",
+        "gauge",
+        "A learning route's state: 1 for the current one.",
+    );
+    for r in routes {
+        let l = labels(r);
+        for state in LearnState::ALL {
+            let _ = writeln!(
+                out,
+                "switchyard_route_dispatch_state{{{l},state=\"{}\"}} {}",
+                state.as_str(),
+                u8::from(r.state == state)
+            );
+        }
+    }
+    family(
+        out,
+        format,
+        "route_handler_seconds",
+        "histogram",
+        "Handler time of a learning route's timed (inline, learning) runs.",
+    );
+    for r in routes {
+        let l = labels(r);
+        let mut cumulative = 0;
+        for (i, n) in r.handler_time_buckets.iter().enumerate() {
+            cumulative += n;
+            let le = r
+                .handler_time_bounds_secs
+                .get(i)
+                .map_or_else(|| "+Inf".to_owned(), f64::to_string);
+            let _ = writeln!(
+                out,
+                "switchyard_route_handler_seconds_bucket{{{l},le=\"{le}\"}} {cumulative}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "switchyard_route_handler_seconds_sum{{{l}}} {}",
+            r.handler_time_sum_secs
+        );
+        let _ = writeln!(
+            out,
+            "switchyard_route_handler_seconds_count{{{l}}} {cumulative}"
+        );
+    }
+}
+
+/// A label value escaped for the text formats: `\\`, `\"` and `\n`.
+fn escape(v: &str) -> std::borrow::Cow<'_, str> {
+    if !v.contains(['\\', '"', '\n']) {
+        return v.into();
+    }
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+        .into()
 }
 
 /// The `HELP` and `TYPE` lines of a family. A counter family is named
@@ -267,7 +392,7 @@ mod tests {
 
     #[test]
     fn text_format_has_every_family_with_per_worker_series() {
-        let text = render(&sources(), 2, Format::Text);
+        let text = render(&sources(), 2, &[], Format::Text);
         for line in [
             "# TYPE switchyard_requests_total counter",
             "switchyard_requests_total{engine=\"epoll\",worker=\"0\"} 3",
@@ -291,7 +416,7 @@ mod tests {
 
     #[test]
     fn openmetrics_names_counter_families_without_total_and_ends_with_eof() {
-        let text = render(&sources(), 0, Format::OpenMetrics);
+        let text = render(&sources(), 0, &[], Format::OpenMetrics);
         assert!(text.contains("# TYPE switchyard_requests counter\n"));
         assert!(text.contains("switchyard_requests_total{engine=\"epoll\",worker=\"0\"} 3\n"));
         assert!(text.ends_with("# EOF\n"));
@@ -303,5 +428,41 @@ mod tests {
         );
         assert_eq!(Format::negotiate(Some("text/plain")), Format::Text);
         assert_eq!(Format::negotiate(None), Format::Text);
+    }
+
+    #[test]
+    fn learning_routes_are_labelled_by_pattern_with_state_and_histogram() {
+        let mut router = crate::Router::new();
+        router
+            .get("/users/:id", |ctx| {
+                ctx.text("u");
+                Ok(())
+            })
+            .learn();
+        router
+            .get("/q\"x", |ctx| {
+                ctx.text("q");
+                Ok(())
+            })
+            .learn();
+        let routes = router.table().learning_routes();
+        let text = render(&sources(), 0, &routes, Format::Text);
+        let l = "engine=\"epoll\",method=\"GET\",route=\"/users/:id\"";
+        for line in [
+            "# TYPE switchyard_route_requests_total counter".to_owned(),
+            format!("switchyard_route_requests_total{{{l},dispatch=\"inline\"}} 0"),
+            format!("switchyard_route_requests_total{{{l},dispatch=\"async\"}} 0"),
+            format!("switchyard_route_promotions_total{{{l}}} 0"),
+            format!("switchyard_route_dispatch_state{{{l},state=\"learning\"}} 1"),
+            format!("switchyard_route_dispatch_state{{{l},state=\"promoted\"}} 0"),
+            format!("switchyard_route_dispatch_state{{{l},state=\"settled\"}} 0"),
+            "# TYPE switchyard_route_handler_seconds histogram".to_owned(),
+            format!("switchyard_route_handler_seconds_bucket{{{l},le=\"0.0003\"}} 0"),
+            format!("switchyard_route_handler_seconds_bucket{{{l},le=\"+Inf\"}} 0"),
+            format!("switchyard_route_handler_seconds_count{{{l}}} 0"),
+            "switchyard_route_promotions_total{engine=\"epoll\",method=\"GET\",route=\"/q\\\"x\"} 0".to_owned(),
+        ] {
+            assert!(text.lines().any(|x| x == line), "missing {line:?} in\n{text}");
+        }
     }
 }

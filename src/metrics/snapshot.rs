@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{SharedCounters, WorkerCounters, LATENCY_BOUNDS};
 use crate::config::EngineKind;
 use crate::engine::adaptive::Handle;
+use crate::router::LearnStats;
 
 /// What a snapshot is computed from.
 #[derive(Clone)]
@@ -101,6 +102,9 @@ pub struct Snapshot {
     pub workers: usize,
     /// Times a worker was rebuilt after a crash, all workers together.
     pub worker_restarts: u64,
+    /// Connection tasks (dispatch actors', the std engine's) that panicked;
+    /// each closed its connection only.
+    pub connection_crashes: u64,
     /// Requests per latency bucket, every driver's: they sum to
     /// `requests_total`.
     pub latency_buckets: Vec<u64>,
@@ -113,6 +117,10 @@ pub struct Snapshot {
     /// Rates over the last sampling period (about a second), once two
     /// samples exist.
     pub rates: Option<Rates>,
+    /// Every learning route's dispatch telemetry (by route pattern):
+    /// requests inline and async, handler times of its timed runs,
+    /// promotions and its state now.
+    pub learning_routes: Vec<LearnStats>,
 }
 
 /// The adaptive engine's state in a snapshot.
@@ -233,12 +241,14 @@ impl Snapshot {
             }),
             workers: src.workers.len(),
             worker_restarts: sum(|w| w.restarts.get()),
+            connection_crashes: sum(|w| w.crashes.get()) + d.crashes.load(Relaxed),
             latency_buckets: buckets,
             latency_bounds_secs: bounds,
             latency_sum_secs: (sum(|w| w.latency_ns.get()) + d.latency_ns.load(Relaxed)) as f64
                 / 1e9,
             cpu_utilization: cpu,
             rates: None,
+            learning_routes: Vec::new(),
         }
     }
 }

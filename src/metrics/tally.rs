@@ -22,6 +22,32 @@ pub trait Tally {
     /// `requests` were answered, `errors` of them with a 5xx or a protocol
     /// error, in about `took` each.
     fn answered(&self, requests: u64, errors: u64, took: Duration);
+    /// The task serving a connection panicked (the connection is closed
+    /// too: [`Tally::closed`] is reported as well).
+    fn crashed(&self);
+}
+
+/// A connection being served, counted open now and closed when this is
+/// dropped: at its end, and also when the task serving it panics (then
+/// counted crashed as well: the supervisor's telemetry sees every crash of
+/// a connection task, without a message per connection).
+pub(crate) struct Counted<'a, T: Tally + ?Sized>(&'a T);
+
+impl<'a, T: Tally + ?Sized> Counted<'a, T> {
+    /// Counts a connection open in `tally`.
+    pub(crate) fn open(tally: &'a T) -> Self {
+        tally.opened();
+        Counted(tally)
+    }
+}
+
+impl<T: Tally + ?Sized> Drop for Counted<'_, T> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.crashed();
+        }
+        self.0.closed();
+    }
 }
 
 impl Tally for SharedCounters {
@@ -40,6 +66,10 @@ impl Tally for SharedCounters {
 
     fn wrote(&self, n: u64) {
         self.bytes_out.fetch_add(n, Relaxed);
+    }
+
+    fn crashed(&self) {
+        self.crashes.fetch_add(1, Relaxed);
     }
 
     fn answered(&self, requests: u64, errors: u64, took: Duration) {
@@ -71,6 +101,10 @@ impl Tally for WorkerCounters {
 
     fn wrote(&self, n: u64) {
         self.bytes_out.add(n);
+    }
+
+    fn crashed(&self) {
+        self.crashes.add(1);
     }
 
     fn answered(&self, requests: u64, errors: u64, took: Duration) {

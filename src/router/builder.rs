@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use super::learn::Learner;
 use super::methods::{standard_slot, MAX_CUSTOM_METHODS};
 use super::pattern::Pattern;
 use super::route::Route;
@@ -31,6 +32,9 @@ pub(crate) struct RouteDef {
     group_dispatch: Option<Dispatch>,
     /// The route's explicit dispatch.
     route_dispatch: Option<Dispatch>,
+    /// What the route learnt, if it resolves to [`Dispatch::Learn`]: kept
+    /// across table builds, started afresh when its dispatch is set again.
+    learner: Arc<Learner>,
     /// Name for URL reversal.
     pub(crate) name: Option<Box<str>>,
 }
@@ -55,12 +59,14 @@ impl RouteDef {
             .chain(&self.route_mw)
             .cloned()
             .collect();
+        let dispatch = self.resolve(default);
         Route {
             method: self.method.clone(),
             pattern: self.pattern.clone(),
             handler: self.handler.clone(),
             middleware: middleware.into(),
-            dispatch: self.resolve(default),
+            dispatch,
+            learner: (dispatch == Dispatch::Learn).then(|| self.learner.clone()),
             name: self.name.clone(),
         }
     }
@@ -417,6 +423,7 @@ impl Router {
             route_mw: Vec::new(),
             group_dispatch,
             route_dispatch: None,
+            learner: Arc::default(),
             name: None,
         };
         if let Some(&index) = self.by_shape.get(&key) {
@@ -452,17 +459,21 @@ impl Router {
         Ok(())
     }
 
-    /// Sets a route's explicit dispatch; `Inline` on a future handler is
-    /// ignored with a warning.
+    /// Sets a route's explicit dispatch; `Inline` or `Learn` on a future
+    /// handler is ignored with a warning.
     pub(crate) fn set_route_dispatch(&mut self, index: usize, dispatch: Dispatch) {
         let def = &mut self.defs[index];
-        if dispatch == Dispatch::Inline && def.handler.is_future() {
+        if dispatch != Dispatch::Async && def.handler.is_future() {
             tracing::warn!(
                 method = &*def.method,
                 pattern = def.pattern.text(),
-                "a future handler always runs async; `.sync()` ignored"
+                asked = dispatch.as_str(),
+                "a future handler always runs async; its dispatch setting is ignored"
             );
             return;
+        }
+        if def.route_dispatch != Some(dispatch) {
+            def.learner = Arc::default();
         }
         def.route_dispatch = Some(dispatch);
     }

@@ -108,6 +108,25 @@ impl<'r> Group<'r> {
         self.dispatch(Dispatch::Async)
     }
 
+    /// Routes registered from now on learn where they run
+    /// ([`Dispatch::Learn`]) unless they say otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::Router;
+    ///
+    /// let mut router = Router::new();
+    /// let mut reports = router.group("/reports");
+    /// reports.learn();
+    /// reports.get("/daily", |ctx| { ctx.text("daily"); Ok(()) });
+    /// reports.get("/live", |ctx| { ctx.text("live"); Ok(()) }).sync();
+    /// assert_eq!(router.table().learning_routes().len(), 1);
+    /// ```
+    pub fn learn(&mut self) -> &mut Self {
+        self.dispatch(Dispatch::Learn)
+    }
+
     /// Sets the dispatch of routes registered from now on, overriding the
     /// server default; a route's own setting still wins.
     pub fn dispatch(&mut self, dispatch: Dispatch) -> &mut Self {

@@ -27,6 +27,7 @@ mod allow;
 mod builder;
 mod error;
 mod group;
+mod learn;
 mod methods;
 mod params;
 pub(crate) mod path;
@@ -50,6 +51,7 @@ pub use allow::AllowList;
 pub use builder::Router;
 pub use error::RouteError;
 pub use group::Group;
+pub use learn::{LearnState, LearnStats, HANDLER_TIME_BOUNDS};
 pub use params::{Params, MAX_PARAMS};
 pub use route::Route;
 pub use route_ref::RouteRef;
@@ -66,10 +68,12 @@ pub type PreFn = Arc<dyn Fn(&mut Ctx<'_>) -> Result<Flow, HttpError> + Send + Sy
 /// Where a route's handler runs.
 ///
 /// The most specific setting wins: the route's (`.sync()`,
-/// `.asynchronous()`, `.dispatch(..)`), then its group's, then the server's
-/// default ([`Config::async_handlers`](crate::Config::async_handlers)). A
-/// future handler always runs [`Async`](Dispatch::Async). A handler sees
-/// where it runs in [`Ctx::dispatch`](crate::Ctx::dispatch).
+/// `.asynchronous()`, `.learn()`, `.dispatch(..)`), then its group's, then
+/// the server's default ([`Config::learn_dispatch`](crate::Config::learn_dispatch),
+/// else [`Config::async_handlers`](crate::Config::async_handlers)). A future
+/// handler always runs [`Async`](Dispatch::Async). A handler sees where it
+/// runs in [`Ctx::dispatch`](crate::Ctx::dispatch): `Inline` or `Async`,
+/// never `Learn`.
 ///
 /// # Examples
 ///
@@ -91,14 +95,21 @@ pub enum Dispatch {
     Inline,
     /// Off the loop: on a dispatch actor (HTTP/1.1) or the async pool (h2).
     Async,
+    /// Learnt per request from the handler's timings: inline while fast,
+    /// async for a while after slow runs (more than 2 ms once, or more than
+    /// 300 µs eight times in a row), inline for good after 256 fast runs in
+    /// a row. `docs/runtime-semantics.md` has the whole policy.
+    Learn,
 }
 
 impl Dispatch {
-    /// The value of the `x-dispatch` header the conformance app reports.
+    /// Its name; for where a handler ran (`inline` or `async`), the value of
+    /// the `x-dispatch` header the conformance app reports.
     pub const fn as_str(self) -> &'static str {
         match self {
             Dispatch::Inline => "inline",
             Dispatch::Async => "async",
+            Dispatch::Learn => "learn",
         }
     }
 }

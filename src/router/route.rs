@@ -1,8 +1,11 @@
 //! `Route`: one compiled route of a table — method, pattern, handler, its
-//! composed middleware and its resolved dispatch.
+//! composed middleware, its resolved dispatch and, for a learning route, the
+//! state that decides it per request.
 
 use std::fmt;
+use std::sync::Arc;
 
+use super::learn::{Learner, Verdict};
 use super::pattern::Pattern;
 use super::Dispatch;
 use crate::handler::{Handler, SharedMiddleware};
@@ -19,6 +22,9 @@ pub struct Route {
     pub(super) middleware: Box<[SharedMiddleware]>,
     /// Where its handler runs, precedence already resolved.
     pub(super) dispatch: Dispatch,
+    /// A [`Dispatch::Learn`] route's state (shared with the other snapshots
+    /// holding the route); `None` for every other route.
+    pub(super) learner: Option<Arc<Learner>>,
     /// Its name for URL reversal.
     pub(super) name: Option<Box<str>>,
 }
@@ -50,9 +56,51 @@ impl Route {
         &self.middleware
     }
 
-    /// Where the handler runs.
+    /// Where the handler runs, as configured ([`Dispatch::Learn`] for a
+    /// learning route; [`dispatch_now`](Self::dispatch_now) says where it
+    /// runs now).
     pub fn dispatch(&self) -> Dispatch {
         self.dispatch
+    }
+
+    /// Where the handler of a request arriving now runs:
+    /// [`Dispatch::Inline`] or [`Dispatch::Async`], never `Learn`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::router::Lookup;
+    /// use switchyard::{Dispatch, Router};
+    ///
+    /// let mut router = Router::new();
+    /// router.get("/report", |ctx| { ctx.text("done"); Ok(()) }).learn();
+    /// let table = router.table();
+    /// let Lookup::Found(m) = table.lookup("GET", "/report") else { panic!() };
+    /// assert_eq!(m.route.dispatch(), Dispatch::Learn);
+    /// assert_eq!(m.route.dispatch_now(), Dispatch::Inline); // until it proves slow
+    /// ```
+    #[inline]
+    pub fn dispatch_now(&self) -> Dispatch {
+        self.decide().0
+    }
+
+    /// Where a request arriving now runs, and the learner to time it with
+    /// when it runs inline while its route is learning.
+    #[inline]
+    pub(crate) fn decide(&self) -> (Dispatch, Option<&Learner>) {
+        match &self.learner {
+            None => (self.dispatch, None),
+            Some(l) => match l.verdict() {
+                Verdict::Inline => (Dispatch::Inline, None),
+                Verdict::Timed => (Dispatch::Inline, Some(l)),
+                Verdict::Async => (Dispatch::Async, None),
+            },
+        }
+    }
+
+    /// A learning route's state and telemetry.
+    pub(crate) fn learner(&self) -> Option<&Learner> {
+        self.learner.as_deref()
     }
 
     /// The route's name, if it has one.

@@ -52,6 +52,28 @@ impl<'r> RouteRef<'r> {
         self.dispatch(Dispatch::Async)
     }
 
+    /// Lets the route learn where its handler runs ([`Dispatch::Learn`]):
+    /// inline and timed at first, async for a while after slow runs, inline
+    /// for good after 256 fast ones in a row. Ignored, with a warning, for a
+    /// future handler.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::{Dispatch, Router};
+    ///
+    /// let mut router = Router::new();
+    /// router
+    ///     .get("/report", |ctx| { ctx.text("a report, quick or not"); Ok(()) })
+    ///     .learn();
+    /// let table = router.table();
+    /// assert!(!table.route_async("GET", "/report")); // inline until it proves slow
+    /// assert_eq!(table.learning_routes().len(), 1);
+    /// ```
+    pub fn learn(self) -> Self {
+        self.dispatch(Dispatch::Learn)
+    }
+
     /// Sets where the handler runs; overrides the group and server default.
     pub fn dispatch(self, dispatch: Dispatch) -> Self {
         self.router.set_route_dispatch(self.index, dispatch);

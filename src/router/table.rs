@@ -7,7 +7,7 @@ use std::fmt;
 use super::methods::{MethodTrees, GET};
 use super::tree::RouteId;
 use super::url::{reverse, UrlError};
-use super::{AllowList, Dispatch, Params, PreFn, Route, Router};
+use super::{AllowList, Dispatch, LearnStats, Params, PreFn, Route, Router};
 use crate::handler::SharedMiddleware;
 
 /// The outcome of [`RouteTable::lookup`].
@@ -46,6 +46,8 @@ pub struct RouteTable {
     global: Vec<SharedMiddleware>,
     /// How many routes resolved to `Dispatch::Async`.
     async_count: usize,
+    /// How many routes resolved to `Dispatch::Learn`.
+    learn_count: usize,
 }
 
 impl RouteTable {
@@ -66,10 +68,8 @@ impl RouteTable {
             }
             routes.push(def.compile(&router.global, router.default_dispatch));
         }
-        let async_count = routes
-            .iter()
-            .filter(|r| r.dispatch() == Dispatch::Async)
-            .count();
+        let count = |d| routes.iter().filter(|r| r.dispatch() == d).count();
+        let (async_count, learn_count) = (count(Dispatch::Async), count(Dispatch::Learn));
         RouteTable {
             routes,
             trees,
@@ -77,6 +77,7 @@ impl RouteTable {
             pre: router.pre.clone(),
             global: router.global.clone(),
             async_count,
+            learn_count,
         }
     }
 
@@ -164,7 +165,8 @@ impl RouteTable {
         allow
     }
 
-    /// Whether the request `method target` would run async. The query
+    /// Whether the request `method target` would run async if it arrived
+    /// now (a learning route answers for its current state). The query
     /// (`?...`) is stripped first; an unmatched request is never async.
     ///
     /// # Examples
@@ -181,19 +183,48 @@ impl RouteTable {
     pub fn route_async(&self, method: &str, target: &str) -> bool {
         let path = target.split_once('?').map_or(target, |(path, _)| path);
         match self.lookup(method, path) {
-            Lookup::Found(m) => m.route.dispatch() == Dispatch::Async,
+            Lookup::Found(m) => m.route.dispatch_now() == Dispatch::Async,
             Lookup::MethodNotAllowed(_) | Lookup::NotFound => false,
         }
     }
 
-    /// Whether any route runs async.
+    /// Whether any route may run async: an async route or a learning one.
     pub fn has_async_routes(&self) -> bool {
-        self.async_count > 0
+        self.async_count + self.learn_count > 0
     }
 
-    /// How many routes run async.
+    /// How many routes always run async (learning routes not included).
     pub fn async_route_count(&self) -> usize {
         self.async_count
+    }
+
+    /// How many routes learn their dispatch.
+    pub fn learning_route_count(&self) -> usize {
+        self.learn_count
+    }
+
+    /// Every learning route's state and telemetry, in registration order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use switchyard::router::LearnState;
+    /// use switchyard::Router;
+    ///
+    /// let mut router = Router::new();
+    /// router.get("/fast", |ctx| { ctx.text("fast"); Ok(()) });
+    /// router.get("/maybe/:id", |ctx| { ctx.text("maybe"); Ok(()) }).learn();
+    /// let table = router.table();
+    /// let routes = table.learning_routes();
+    /// assert_eq!(routes.len(), 1);
+    /// assert_eq!((routes[0].method.as_str(), routes[0].route.as_str()), ("GET", "/maybe/:id"));
+    /// assert_eq!(routes[0].state, LearnState::Learning);
+    /// ```
+    pub fn learning_routes(&self) -> Vec<LearnStats> {
+        self.routes
+            .iter()
+            .filter_map(|r| Some(r.learner()?.stats(r.method(), r.pattern())))
+            .collect()
     }
 
     /// The hooks to run before routing, in order.
@@ -251,6 +282,7 @@ impl fmt::Debug for RouteTable {
             .field("pre", &self.pre.len())
             .field("global_middleware", &self.global.len())
             .field("async_count", &self.async_count)
+            .field("learn_count", &self.learn_count)
             .finish()
     }
 }

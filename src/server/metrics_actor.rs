@@ -14,7 +14,7 @@ use crate::router::SharedTable;
 pub struct MetricsActor {
     /// Where the counters are.
     sources: Sources,
-    /// The route table (for the async route count).
+    /// The route table (for the async route count and the learning routes).
     table: Arc<SharedTable>,
     /// CPU utilisation between asks.
     cpu: CpuSampler,
@@ -46,10 +46,11 @@ impl Actor for MetricsActor {
     fn handle(&mut self, msg: MetricsMsg, _ctx: &mut Context<Self>) {
         match msg {
             MetricsMsg::Snapshot { reply } => {
-                let async_routes = self.table.load().async_route_count();
+                let table = self.table.load();
                 let mut snapshot =
-                    Snapshot::collect(&self.sources, async_routes, self.cpu.sample());
+                    Snapshot::collect(&self.sources, table.async_route_count(), self.cpu.sample());
                 snapshot.rates = self.rates.clone();
+                snapshot.learning_routes = table.learning_routes();
                 reply.send(snapshot);
             }
             MetricsMsg::Tick => {
@@ -67,8 +68,13 @@ impl Actor for MetricsActor {
                 self.last = Some((now, sample));
             }
             MetricsMsg::Prometheus { format, reply } => {
-                let async_routes = self.table.load().async_route_count();
-                reply.send(prometheus::render(&self.sources, async_routes, format));
+                let table = self.table.load();
+                reply.send(prometheus::render(
+                    &self.sources,
+                    table.async_route_count(),
+                    &table.learning_routes(),
+                    format,
+                ));
             }
         }
     }

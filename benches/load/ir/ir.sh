@@ -5,7 +5,8 @@
 # Usage: benches/load/ir/ir.sh BINARY ENGINE SCENARIO N_SMALL N_LARGE
 #   BINARY    a release build of the conformance example
 #   ENGINE    epoll | std   (always --workers 1)
-#   SCENARIO  plaintext | pipelined | json | promoted   (see client.py)
+#   SCENARIO  plaintext | pipelined | json | promoted | sync-sleep
+#             (see client.py)
 #
 # Runs the whole server process under callgrind twice, once answering
 # N_SMALL requests and once N_LARGE (one keep-alive connection each, from

@@ -9,6 +9,7 @@
 //! stream is answered in the turn, an async one runs as an [`H2Job`] on
 //! the pool with the same per-stream code as the arbiter's.
 
+mod complete;
 mod io;
 mod job;
 #[cfg(test)]
@@ -31,6 +32,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{watch, Semaphore};
 use tokio::time::{sleep_until, timeout_at};
 
+pub use complete::complete_h2;
 pub use io::Rewind;
 pub use job::{H2Job, StreamRunner};
 pub use ready::drive_h2;

@@ -304,6 +304,17 @@ impl H2Session {
         }
     }
 
+    /// Bytes arrived in a buffer of the driver's (a completion driver):
+    /// they are copied in (discarded while lingering). The driver stops
+    /// receiving once [`H2Session::wants_read`] says no more.
+    pub fn on_received(&mut self, bytes: &[u8], now: Instant) {
+        if bytes.is_empty() || matches!(self.stage, Stage::Lingering(_)) {
+            return;
+        }
+        self.bufs.lock().feed(bytes);
+        self.last = now;
+    }
+
     /// The peer closed its sending side.
     pub fn on_eof(&mut self) {
         self.bufs.lock().eof = true;

@@ -22,6 +22,9 @@ use crate::handler::{HttpError, Response, ServeInfo};
 use crate::proto::h2::{body_pieces, header_list, request_parts, response_head, sends_body};
 use crate::router::{Dispatch, RouteTable};
 
+/// Bytes of queued live-body pieces joined into one DATA frame run at most.
+const COALESCE: usize = 16 * 1024;
+
 /// Why a request body could not be read.
 enum BodyError {
     /// Larger than the limit: answered 413.
@@ -297,6 +300,7 @@ pub(super) async fn send(
             let Ok(piece) = next else {
                 break;
             };
+            let piece = coalesce(piece, &live);
             if !send_data(&mut stream, piece, false, patience).await {
                 stream.send_reset(h2::Reason::CANCEL);
                 return;
@@ -314,6 +318,29 @@ pub(super) async fn send(
             return;
         }
     }
+}
+
+/// A live body's piece joined with the pieces already queued behind it, up
+/// to [`COALESCE`] bytes: a producer of many small pieces costs the client
+/// few DATA frames (h2 clients count many small ones as abuse), and one
+/// that produces slowly still has each piece sent as it comes.
+fn coalesce(first: Bytes, live: &flume::Receiver<Bytes>) -> Bytes {
+    if first.len() >= COALESCE {
+        return first;
+    }
+    let Ok(second) = live.try_recv() else {
+        return first;
+    };
+    let mut joined = BytesMut::with_capacity(COALESCE);
+    joined.extend_from_slice(&first);
+    joined.extend_from_slice(&second);
+    while joined.len() < COALESCE {
+        match live.try_recv() {
+            Ok(piece) => joined.extend_from_slice(&piece),
+            Err(_) => break,
+        }
+    }
+    joined.freeze()
 }
 
 /// Sends one body piece as the client's window allows (one DATA frame when

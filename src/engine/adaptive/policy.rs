@@ -117,9 +117,6 @@ pub enum Reason {
     Frozen,
     /// io_uring cannot serve here (refused).
     Unavailable,
-    /// New connections may speak h2c, which io_uring does not serve: only
-    /// a forced switch moves them.
-    Protocol,
     /// Locked after too many switches in the window.
     Locked,
     /// Too soon after the last switch.
@@ -154,7 +151,6 @@ impl Reason {
         match self {
             Reason::Frozen => "switching is frozen",
             Reason::Unavailable => "io_uring is not available",
-            Reason::Protocol => "connections may speak h2c, which io_uring does not serve",
             Reason::Locked => "locked after oscillating",
             Reason::Cooldown => "cooling down after a switch",
             Reason::Light => "load under the up threshold",
@@ -209,8 +205,8 @@ impl Decision {
 pub struct Policy {
     /// What it acts on.
     th: Thresholds,
-    /// Why the controller never switches on its own (io_uring refused, or
-    /// not for this protocol), if it does not.
+    /// Why the controller never switches on its own (io_uring refused), if
+    /// it does not.
     blocked: Option<Reason>,
     /// Counted freezes.
     freezes: u32,

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use super::policy::{Decision, Policy, Reason, Sample, Thresholds};
 use super::{Cmd, Handle, Status, SwitchError};
-use crate::config::{AdaptiveSettings, EngineKind, Protocol, Resolved};
+use crate::config::{AdaptiveSettings, EngineKind, Resolved};
 use crate::engine::{start_on, Control, Engine, Handoff, Listen, SharedPort, Watcher};
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
@@ -30,7 +30,7 @@ const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Starts the adaptive engine: binds the shared port, starts epoll on it
 /// accepting and io_uring on it paused (unless io_uring is refused here,
-/// which is said once, or cannot serve the protocol), and the switching
+/// which is said once), and the switching
 /// thread.
 pub(crate) fn start(
     cfg: &Resolved,
@@ -52,36 +52,23 @@ pub(crate) fn start(
         watcher.clone(),
         &on(true),
     )?;
-    let (uring, uring_why) = match cfg.protocol {
-        Protocol::H2c => (
-            None,
-            Some("the io_uring engine does not serve h2c (--protocol h2c)".to_owned()),
-        ),
-        Protocol::Auto | Protocol::Http1 => {
-            match start_on(
-                EngineKind::IoUring,
-                cfg,
-                table,
-                handoff,
-                watcher,
-                &on(false),
-            ) {
-                Ok(e) => (Some(e), None),
-                Err(e) => {
-                    tracing::warn!(
-                        "adaptive engine: io_uring is not available ({e}); it serves on epoll only"
-                    );
-                    (None, Some(e.to_string()))
-                }
-            }
+    let (uring, uring_why) = match start_on(
+        EngineKind::IoUring,
+        cfg,
+        table,
+        handoff,
+        watcher,
+        &on(false),
+    ) {
+        Ok(e) => (Some(e), None),
+        Err(e) => {
+            tracing::warn!(
+                "adaptive engine: io_uring is not available ({e}); it serves on epoll only"
+            );
+            (None, Some(e.to_string()))
         }
     };
-    let blocked = match (&uring, cfg.protocol) {
-        (None, Protocol::H2c) => Some(Reason::Protocol),
-        (None, _) => Some(Reason::Unavailable),
-        (Some(_), Protocol::Auto) => Some(Reason::Protocol),
-        (Some(_), _) => None,
-    };
+    let blocked = uring.is_none().then_some(Reason::Unavailable);
     let epoll_counters = epoll.counters();
     let uring_counters = uring.as_ref().map_or_else(Vec::new, |u| u.counters());
     let mut counters = epoll_counters.clone();
@@ -136,7 +123,7 @@ pub(crate) fn start(
 struct Engines {
     /// Always there.
     epoll: Box<dyn Engine>,
-    /// Missing where io_uring is refused or cannot serve the protocol.
+    /// Missing where io_uring is refused.
     uring: Option<Box<dyn Engine>>,
     /// Why it is missing.
     uring_why: Option<String>,

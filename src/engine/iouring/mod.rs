@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use super::hosted::{Identity, LoopEngine};
 use super::listen::{worker_starts, Listen};
-use super::{Engine, Promoter, Watcher};
+use super::{Engine, Handoff, Watcher};
 use crate::config::{EngineKind, Resolved};
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
@@ -40,7 +40,7 @@ pub fn refusal() -> Option<String> {
 pub fn start(
     cfg: &Resolved,
     table: Arc<SharedTable>,
-    promoter: Promoter,
+    handoff: Handoff,
     watcher: Watcher,
     plan: &Listen,
 ) -> io::Result<Box<dyn Engine>> {
@@ -62,7 +62,10 @@ pub fn start(
             table: table.clone(),
             cfg: cfg.conn,
             counters: Arc::new(WorkerCounters::default()),
-            promoter: promoter.clone(),
+            promoter: handoff.promoter.clone(),
+            protocol: cfg.protocol,
+            h2: cfg.h2,
+            streams: handoff.streams.clone(),
             told,
         };
         let who = Identity {

@@ -9,6 +9,7 @@
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
+use std::time::Duration;
 
 use io_uring::{opcode, types};
 
@@ -18,7 +19,8 @@ use super::ring::{Cqe, Kind, Ring, Setup, Tag};
 /// The environment variable that forces tiers down: a comma-separated list
 /// of `refuse` (io_uring is refused as if the kernel did), `base`
 /// (single-shot accept and receive into per-connection buffers), `coop`
-/// (no `DEFER_TASKRUN`), `plain` (no setup flags) and `few-buffers` (8
+/// (no `DEFER_TASKRUN`), `plain` (no setup flags, and waits bounded by a
+/// timeout operation instead of their own timeout) and `few-buffers` (8
 /// provided buffers per worker instead of 512, so that receives run out of
 /// them and are re-armed).
 pub const FORCE_VAR: &str = "SWITCHYARD_IOURING";
@@ -28,6 +30,9 @@ const RING_BUFS: u16 = 512;
 
 /// Provided buffers per worker when `few-buffers` is forced.
 const FEW_BUFFERS: u16 = 8;
+
+/// How long a probe waits for a completion per try.
+const PROBE_WAIT: Duration = Duration::from_millis(100);
 
 /// What the workers' rings use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,7 +192,7 @@ fn multishot_recv_works(mut ring: Ring) -> bool {
 fn wait_one(ring: &mut Ring) -> Option<Cqe> {
     let mut got = Vec::new();
     for _ in 0..100 {
-        ring.submit_and_wait().ok()?;
+        ring.submit_and_wait(PROBE_WAIT).ok()?;
         ring.reap(&mut got);
         if let Some(c) = got.first() {
             return Some(*c);
@@ -200,7 +205,7 @@ fn wait_one(ring: &mut Ring) -> Option<Cqe> {
 fn wait_one_of(ring: &mut Ring, kind: Kind) -> Option<Cqe> {
     let mut got = Vec::new();
     for _ in 0..100 {
-        ring.submit_and_wait().ok()?;
+        ring.submit_and_wait(PROBE_WAIT).ok()?;
         ring.reap(&mut got);
         if let Some(c) = got.iter().find(|c| c.tag.kind == kind) {
             return Some(*c);

@@ -4,8 +4,9 @@
 //! which operation of which connection slot (and generation) completed.
 
 use std::io;
+use std::time::Duration;
 
-use io_uring::{cqueue, squeue, IoUring};
+use io_uring::{cqueue, squeue, types, IoUring};
 
 /// Submission queue entries.
 const SQ_ENTRIES: u32 = 1024;
@@ -22,7 +23,7 @@ pub(crate) enum Setup {
     Defer,
     /// `COOP_TASKRUN`: no interrupt of the loop to run completion work (5.19+).
     Coop,
-    /// No flags.
+    /// No flags, and no wait timeout: a timeout operation bounds each wait.
     Plain,
 }
 
@@ -158,6 +159,9 @@ pub(crate) struct Ring {
     ring: IoUring,
     /// The flags tier it runs in.
     setup: Setup,
+    /// Whether a wait can carry its own timeout (`IORING_FEAT_EXT_ARG`,
+    /// 5.11+).
+    timed_wait: bool,
 }
 
 impl Ring {
@@ -177,7 +181,16 @@ impl Ring {
                 Setup::Plain => {}
             }
             match b.build(SQ_ENTRIES) {
-                Ok(ring) => return Ok(Ring { ring, setup }),
+                Ok(ring) => {
+                    // The plain tier keeps the oldest kernels' shape:
+                    // waits bounded by a timeout operation.
+                    let timed_wait = ring.params().is_feature_ext_arg() && setup != Setup::Plain;
+                    return Ok(Ring {
+                        ring,
+                        setup,
+                        timed_wait,
+                    });
+                }
                 Err(e) if e.raw_os_error() == Some(libc::EINVAL) => match setup.fallback() {
                     Some(lower) => setup = lower,
                     None => return Err(e),
@@ -220,12 +233,30 @@ impl Ring {
         }
     }
 
-    /// Submits what is queued and waits for at least one completion (the
-    /// only enter of a loop turn; GETEVENTS also runs deferred work).
-    pub(crate) fn submit_and_wait(&mut self) -> io::Result<()> {
-        match self.ring.submit_and_wait(1) {
+    /// Whether [`submit_and_wait`](Self::submit_and_wait) honours its
+    /// `limit`; without it the caller arms a timeout operation instead.
+    pub(crate) fn has_timed_wait(&self) -> bool {
+        self.timed_wait
+    }
+
+    /// Submits what is queued and waits for at least one completion, or
+    /// `limit` at most where the kernel takes a wait timeout (the only enter
+    /// of a loop turn; GETEVENTS also runs deferred work).
+    ///
+    /// The wait's own timeout, not a timeout operation, is what bounds a
+    /// turn: it is the waiting thread's timer, so the turn ends on time even
+    /// when a completion is late to be posted.
+    pub(crate) fn submit_and_wait(&mut self, limit: Duration) -> io::Result<()> {
+        let waited = if self.timed_wait {
+            let ts = types::Timespec::from(limit);
+            let args = types::SubmitArgs::new().timespec(&ts);
+            self.ring.submitter().submit_with_args(1, &args)
+        } else {
+            self.ring.submit_and_wait(1)
+        };
+        match waited {
             Ok(_) => Ok(()),
-            Err(e) if is_transient(&e) => Ok(()),
+            Err(e) if is_transient(&e) || e.raw_os_error() == Some(libc::ETIME) => Ok(()),
             Err(e) => Err(e),
         }
     }

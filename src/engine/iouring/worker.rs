@@ -18,7 +18,7 @@
 mod accept;
 mod serve;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -31,13 +31,16 @@ use super::bufs::BufRing;
 use super::probe::Caps;
 use super::ring::{Cqe, Kind, Ring, Tag, GEN_MASK};
 use super::wake::EventFd;
-use crate::conn::{BufPool, ConnConfig, H1Session, Link};
+use crate::config::Protocol;
+use crate::conn::h2::{StreamRunner, Wakeups};
+use crate::conn::{BufPool, ConnConfig, Done, Link, LoopSession};
 use crate::engine::control::{obey, Record};
 use crate::engine::hosted::{LoopWorker, Turn};
 use crate::engine::{Control, Promoter};
 use crate::handler::Response;
 use crate::metrics::WorkerCounters;
 use crate::proto::h1::DateCache;
+use crate::proto::h2::H2Settings;
 use crate::router::{RouteTable, SharedTable};
 
 /// Period of the coarse timer that checks deadlines.
@@ -57,6 +60,10 @@ const RECV_BUF: usize = 8 * 1024;
 
 /// The most output copied into one send.
 const SEND_CHUNK: usize = 256 * 1024;
+
+/// Rounds of woken connections served in one turn; more wait for the next
+/// turn, which then does not block.
+const WAKE_ROUNDS: usize = 2;
 
 /// Spare send and receive buffers kept per worker.
 const SPARES: usize = 64;
@@ -84,6 +91,12 @@ pub(super) struct WorkerParts {
     pub(super) counters: Arc<WorkerCounters>,
     /// Where async connections go.
     pub(super) promoter: Promoter,
+    /// What the connections speak (HTTP/1.1, h2c, or told by their bytes).
+    pub(super) protocol: Protocol,
+    /// h2c settings and abuse limits.
+    pub(super) h2: H2Settings,
+    /// Where async h2c streams go.
+    pub(super) streams: StreamRunner,
     /// What control told the worker so far (paused, draining) and its
     /// listening socket, kept outside the instance for a rebuilt worker.
     pub(super) told: Record,
@@ -116,7 +129,7 @@ struct Conn {
     /// The peer.
     remote: SocketAddr,
     /// Protocol state and every connection policy.
-    session: H1Session,
+    session: LoopSession,
     /// The slot's generation when the connection was adopted.
     gen: u32,
     /// The receive operation.
@@ -163,7 +176,8 @@ pub(super) struct Worker {
     wake: Arc<EventFd>,
     /// The poll on the eventfd.
     wake_arm: Arm,
-    /// The timeout that ends a wait at the next tick at the latest.
+    /// The timeout operation that ends a wait at the next tick at the
+    /// latest, used only where a wait cannot carry its own timeout.
     tick_arm: Arm,
     /// The tick's duration, read by the kernel when the timeout is submitted.
     tick_ts: Box<types::Timespec>,
@@ -197,6 +211,16 @@ pub(super) struct Worker {
     counters: Arc<WorkerCounters>,
     /// Where async connections go.
     promoter: Promoter,
+    /// What the connections speak.
+    protocol: Protocol,
+    /// h2c settings and abuse limits.
+    h2: H2Settings,
+    /// Where async h2c streams go.
+    streams: StreamRunner,
+    /// Connections woken from any thread (h2c replies).
+    wakeups: Arc<Wakeups>,
+    /// The woken connections being served (kept to reuse its storage).
+    woken: Vec<(usize, u64)>,
     /// When accepting is retried after descriptor exhaustion.
     accept_retry_at: Option<Instant>,
     /// Set by shutdown: when the remaining connections are closed regardless.
@@ -267,8 +291,17 @@ impl Worker {
             cfg,
             counters,
             promoter,
+            protocol,
+            h2,
+            streams,
             ..
         } = parts.clone();
+        let rouse = wake.clone();
+        let wakeups = Wakeups::new(Box::new(move || {
+            if let Err(e) = rouse.notify() {
+                tracing::error!(error = %e, "could not wake a worker for an h2 connection");
+            }
+        }));
         let mut w = Worker {
             id,
             addr,
@@ -294,6 +327,11 @@ impl Worker {
             cfg,
             counters,
             promoter,
+            protocol,
+            h2,
+            streams,
+            wakeups,
+            woken: Vec::new(),
             accept_retry_at: None,
             draining_until: told.draining_until,
             told: parts.told.clone(),
@@ -353,7 +391,7 @@ impl Worker {
             self.push(&poll);
             self.wake_arm = Arm::Armed;
         }
-        if self.tick_arm == Arm::Idle {
+        if self.tick_arm == Arm::Idle && !self.ring.has_timed_wait() {
             let ts: *const types::Timespec = &*self.tick_ts;
             let timeout = opcode::Timeout::new(ts)
                 .build()
@@ -391,8 +429,15 @@ impl Worker {
     /// buffers back, check deadlines. Control messages are handled by the
     /// mailbox between turns.
     pub(super) fn turn(&mut self) -> Turn {
-        self.arm_fixed(Instant::now());
-        if let Err(e) = self.ring.submit_and_wait() {
+        self.wakeups.enter();
+        let now = Instant::now();
+        self.arm_fixed(now);
+        let limit = if self.wakeups.is_empty() {
+            self.next_tick.saturating_duration_since(now)
+        } else {
+            Duration::ZERO
+        };
+        if let Err(e) = self.ring.submit_and_wait(limit) {
             // A long-lived thread reports and is restarted, it does not
             // limp on with a broken ring.
             panic!("worker {}: io_uring wait failed: {e}", self.id);
@@ -401,11 +446,15 @@ impl Worker {
         self.date.update(SystemTime::now());
         let table = self.table.load();
         self.handle_completions(&table, now);
+        self.serve_woken(&table, now);
         if now >= self.next_tick {
             self.next_tick = now + TICK;
             self.on_tick(&table, now);
         }
         if crate::engine::faults::crash_asked() {
+            // The fault crashes the worker once the response is out: what
+            // the turn queued is submitted first.
+            let _ = self.ring.submit();
             panic!("worker {}: crash asked for by a fault route", self.id);
         }
         match self.draining_until {
@@ -451,7 +500,7 @@ impl Worker {
         let expired: Vec<usize> = self
             .conns
             .iter()
-            .filter(|(_, c)| c.leaving.is_none() && c.session.deadline().expired(now))
+            .filter(|(_, c)| c.leaving.is_none() && c.session.deadline(&self.cfg).expired(now))
             .map(|(k, _)| k)
             .collect();
         for key in expired {
@@ -464,8 +513,35 @@ impl Worker {
             conn.session.on_timeout(&mut link);
             if conn.session.is_closed() {
                 conn.leaving = Some(Leave::Close);
+                self.settle(key, table, now);
+            } else {
+                // What the timeout decided may need sending (GOAWAY, a reset).
+                self.feed_plain(key, Done::Nothing, table, now);
+                self.settle(key, table, now);
             }
-            self.settle(key, table, now);
+        }
+    }
+
+    /// Serves the connections woken since the last look (a few rounds:
+    /// serving may wake more).
+    fn serve_woken(&mut self, table: &RouteTable, now: Instant) {
+        for _ in 0..WAKE_ROUNDS {
+            if self.wakeups.is_empty() {
+                return;
+            }
+            let mut woken = std::mem::take(&mut self.woken);
+            self.wakeups.take(&mut woken);
+            for &(key, gen) in &woken {
+                let live = self
+                    .conns
+                    .get(key)
+                    .is_some_and(|c| u64::from(c.gen) == gen && c.leaving.is_none());
+                if live {
+                    self.feed_plain(key, Done::Nothing, table, now);
+                    self.settle(key, table, now);
+                }
+            }
+            self.woken = woken;
         }
     }
 
@@ -491,7 +567,11 @@ impl Worker {
         }
         let until = now + QUIESCE_LIMIT;
         while !(self.conns.is_empty() && self.retiring.is_empty()) && Instant::now() < until {
-            if self.ring.submit_and_wait().is_err() {
+            if self
+                .ring
+                .submit_and_wait(until.saturating_duration_since(Instant::now()))
+                .is_err()
+            {
                 break;
             }
             self.handle_completions(&table, Instant::now());
@@ -502,12 +582,15 @@ impl Worker {
                 left = self.conns.len(),
                 "operations still in flight at teardown; their buffers are leaked"
             );
-            for (_, conn) in self.conns.iter_mut() {
+            for mut conn in self.conns.drain() {
                 std::mem::forget(std::mem::take(&mut conn.out));
                 std::mem::forget(std::mem::take(&mut conn.rbuf));
+                // The socket itself closes now, so its peer is not left
+                // waiting for the process to end: an operation in flight
+                // holds the kernel's file, not our descriptor.
+                let _ = conn.stream.shutdown(Shutdown::Both);
                 self.counters.closes.add(1);
             }
-            std::mem::forget(std::mem::take(&mut self.conns));
         } else if let Some(b) = self.bufs.as_mut() {
             b.unregister(&self.ring);
         }
@@ -544,6 +627,9 @@ mod tests {
             cfg: ConnConfig::default(),
             counters: Arc::default(),
             promoter: Arc::new(|_| {}),
+            protocol: Protocol::Http1,
+            h2: H2Settings::default(),
+            streams: Arc::new(|_| {}),
             told: Record::default(),
         })
     }

@@ -15,6 +15,7 @@ use tokio::time::timeout_at;
 use crate::config::Protocol;
 use crate::conn::h2::{serve_h2, serve_upgraded, H2Env};
 use crate::conn::{serve_h1, H1Session, InBuf, OutBuf, Served, Serving};
+use crate::metrics::Counted;
 use crate::proto::detect::{detect, Detected};
 use crate::router::Dispatch;
 
@@ -45,6 +46,7 @@ pub(super) async fn serve_conn(
     mut stop: watch::Receiver<Option<Instant>>,
 ) {
     let h2 = &env.h2;
+    let _counted = Counted::open(&*h2.tally);
     // One head budget from the accept, for detection and the first request alike.
     let accepted = Instant::now();
     let mut stream = stream;
@@ -83,7 +85,6 @@ pub(super) async fn serve_conn(
             }
         }
     }
-    h2.tally.closed();
 }
 
 /// Reads until the first bytes tell the protocol (within the header

@@ -235,7 +235,7 @@ impl Running {
                 };
                 let (env, stop) = (self.lasting.env.clone(), self.lasting.stop.subscribe());
                 actix_rt::spawn(async move {
-                    serve_conn(stream, remote, &env, stop).await;
+                    faults::crashable(serve_conn(stream, remote, &env, stop)).await;
                     drop(guard);
                 });
             }

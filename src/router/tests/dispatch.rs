@@ -3,8 +3,8 @@
 
 use super::support::{ok, trace, Tag};
 use crate::handler::{HttpError, Request, Response};
-use crate::router::Dispatch::{self, Async, Inline};
-use crate::router::{Lookup, RouteTable, Router};
+use crate::router::Dispatch::{self, Async, Inline, Learn};
+use crate::router::{LearnState, Lookup, RouteTable, Router};
 
 /// The dispatch `GET path` resolves to.
 fn dispatch_of(t: &RouteTable, path: &str) -> Dispatch {
@@ -199,4 +199,80 @@ fn route_async_ignores_the_query_string() {
     assert!(!t.route_async("GET", "/fast?x=/db"));
     assert!(!t.route_async("POST", "/db?id=1"));
     assert!(!t.route_async("GET", "/missing?id=1"));
+}
+
+#[test]
+fn learn_follows_the_same_precedence_as_the_other_settings() {
+    let mut r = Router::new();
+    r.get("/route", ok).learn();
+    r.get("/unset", ok);
+    {
+        let mut g = r.group("/g");
+        g.learn();
+        g.get("/learns", ok);
+        g.get("/sync", ok).sync();
+        g.group("/sub").get("/inherits", ok);
+    }
+    r.get_future("/fut", fut).learn();
+    let t = r.table();
+    assert_eq!(dispatch_of(&t, "/route"), Learn);
+    assert_eq!(dispatch_of(&t, "/unset"), Inline);
+    assert_eq!(dispatch_of(&t, "/g/learns"), Learn);
+    assert_eq!(dispatch_of(&t, "/g/sync"), Inline);
+    assert_eq!(dispatch_of(&t, "/g/sub/inherits"), Learn);
+    assert_eq!(
+        dispatch_of(&t, "/fut"),
+        Async,
+        "a future handler always runs async"
+    );
+    assert_eq!(t.learning_route_count(), 3);
+    assert_eq!(
+        t.async_route_count(),
+        1,
+        "learning routes are not counted async"
+    );
+    r.set_default_dispatch(Learn);
+    assert_eq!(dispatch_of(&r.table(), "/unset"), Learn);
+}
+
+#[test]
+fn a_learning_route_makes_the_table_check_async_routes() {
+    let mut r = Router::new();
+    r.get("/a", ok);
+    assert!(!r.table().has_async_routes());
+    r.get("/b", ok).learn();
+    let t = r.table();
+    assert!(t.has_async_routes(), "a learning route may run async");
+    assert!(!t.route_async("GET", "/b?x=1"), "it starts inline");
+    let Lookup::Found(m) = t.lookup("GET", "/b") else {
+        panic!()
+    };
+    assert_eq!(m.route.dispatch_now(), Inline);
+}
+
+#[test]
+fn what_a_route_learnt_survives_a_new_table_but_not_a_new_setting() {
+    let mut r = Router::new();
+    r.get("/b", ok).learn();
+    let first = r.table();
+    let Lookup::Found(m) = first.lookup("GET", "/b") else {
+        panic!()
+    };
+    let learner = m.route.learner().expect("a learning route has a learner");
+    for _ in 0..256 {
+        learner.record(std::time::Duration::from_micros(1));
+    }
+    assert_eq!(first.learning_routes()[0].state, LearnState::Settled);
+    r.get("/other", ok);
+    assert_eq!(
+        r.table().learning_routes()[0].state,
+        LearnState::Settled,
+        "a registration elsewhere builds a table that keeps it"
+    );
+    r.get("/b", ok).learn();
+    assert_eq!(
+        r.table().learning_routes()[0].state,
+        LearnState::Learning,
+        "registering the route again starts afresh"
+    );
 }

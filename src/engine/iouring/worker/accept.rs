@@ -10,9 +10,11 @@ use std::time::Instant;
 
 use super::super::ring::{Cqe, Kind, Tag};
 use super::{Arm, Conn, Listener, Worker, ACCEPT_BACKOFF, QUIESCE_LIMIT};
-use crate::conn::H1Session;
+use crate::config::EngineKind;
+use crate::conn::{Done, H1Session, LoopSession};
 use crate::engine::control::Accepting;
 use crate::engine::sys;
+use crate::engine::Promotion;
 
 impl Worker {
     /// An accept completion.
@@ -33,6 +35,7 @@ impl Worker {
             // just created for this process; nothing else owns it.
             let stream = unsafe { TcpStream::from_raw_fd(c.res) };
             if self.stopping {
+                self.hand_over(stream, now);
                 return;
             }
             self.adopt(stream, now);
@@ -60,6 +63,28 @@ impl Worker {
         }
     }
 
+    /// A connection the kernel accepted while the worker was being torn
+    /// down (after a crash, the accept's cancel still on its way): no
+    /// worker will serve it here, so it goes to the dispatch side unread,
+    /// as a promoted connection does, instead of being reset (as HTTP/1.1:
+    /// an h2c client among them is refused there, as it was here).
+    fn hand_over(&mut self, stream: TcpStream, now: Instant) {
+        let Ok(remote) = stream.peer_addr() else {
+            return;
+        };
+        if stream.set_nonblocking(true).is_err() {
+            return;
+        }
+        self.counters.accepts.add(1);
+        self.counters.promoted.add(1);
+        (self.promoter)(Promotion {
+            stream,
+            remote: Some(remote),
+            session: H1Session::new(&self.cfg, now),
+            engine: EngineKind::IoUring,
+        });
+    }
+
     /// Starts serving an accepted connection.
     pub(super) fn adopt(&mut self, stream: TcpStream, now: Instant) {
         let remote = match stream.peer_addr() {
@@ -74,9 +99,9 @@ impl Worker {
             self.gens.resize(key + 1, 0);
         }
         let gen = self.gens[key];
-        let mut session = H1Session::new(&self.cfg, now);
-        if self.draining_until.is_some() {
-            session.begin_drain();
+        let mut session = LoopSession::accepted(self.protocol, &self.cfg, now);
+        if let Some(deadline) = self.draining_until {
+            session.begin_drain(deadline);
         }
         self.conns.insert(Conn {
             stream,
@@ -116,7 +141,11 @@ impl Worker {
         let until = now + QUIESCE_LIMIT;
         let table = self.table.load();
         while !self.retiring.is_empty() && Instant::now() < until {
-            if self.ring.submit_and_wait().is_err() {
+            if self
+                .ring
+                .submit_and_wait(until.saturating_duration_since(Instant::now()))
+                .is_err()
+            {
                 break;
             }
             self.handle_completions(&table, Instant::now());
@@ -173,8 +202,13 @@ impl Accepting for Worker {
         let now = Instant::now();
         let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
         for key in keys {
-            self.conns[key].session.begin_drain();
-            if self.conns[key].session.wants_idle_proof() {
+            let session = &mut self.conns[key].session;
+            session.begin_drain(deadline);
+            if session.wants_turn() {
+                // An h2c connection says GOAWAY in its turn.
+                self.feed_plain(key, Done::Nothing, &table, now);
+                self.settle(key, &table, now);
+            } else if session.wants_idle_proof() {
                 self.settle(key, &table, now);
             }
         }

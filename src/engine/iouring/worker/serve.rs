@@ -15,11 +15,15 @@ use super::super::bufs::GROUP;
 use super::super::ring::{Cqe, Kind, Tag, GEN_MASK};
 use super::{Arm, Conn, Leave, Worker, RECV_BUF, SEND_CHUNK, SPARES};
 use crate::config::EngineKind;
-use crate::conn::{carry, complete, BufPool, ConnConfig, Done, Env, H1Session, Io, Next, Traffic};
+use crate::conn::h2::{LoopH2, StreamRunner, Wakeups};
+use crate::conn::{
+    carry, complete_loop, BufPool, ConnConfig, Done, Env, Io, LoopLend, LoopSession, Next, Traffic,
+};
 use crate::engine::Promotion;
 use crate::handler::{Response, ServeInfo};
 use crate::metrics::Tally;
 use crate::proto::h1::DateCache;
+use crate::proto::h2::H2Settings;
 use crate::router::{Dispatch, RouteTable};
 
 /// The borrowed parts of a worker one connection event needs.
@@ -36,14 +40,21 @@ struct Kit<'a> {
     table: &'a RouteTable,
     /// The turn's clock.
     now: Instant,
+    /// h2c settings and abuse limits.
+    h2: &'a H2Settings,
+    /// Where async h2c streams go.
+    streams: &'a StreamRunner,
+    /// Where h2c connections are woken.
+    wakeups: &'a std::sync::Arc<Wakeups>,
 }
 
 /// Feeds one completion to a connection's session through the completion
 /// driver (or only records it, when the connection is leaving).
 fn feed(
-    session: &mut H1Session,
+    session: &mut LoopSession,
     leaving: &mut Option<Leave>,
     remote: SocketAddr,
+    (key, gen): (usize, u32),
     done: Done<'_>,
     kit: &mut Kit<'_>,
 ) -> Traffic {
@@ -64,11 +75,20 @@ fn feed(
         now: kit.now,
         traffic: Traffic::default(),
     };
-    match *leaving {
-        Some(Leave::Promote) => carry(session, done, &mut io),
-        Some(Leave::Close) => {}
-        None => {
-            *leaving = match complete(session, done, &mut io) {
+    match (*leaving, session) {
+        (Some(Leave::Promote), LoopSession::H1(s)) => carry(s, done, &mut io),
+        (Some(_), _) => {}
+        (None, session) => {
+            let lend = LoopLend {
+                key,
+                gen: u64::from(gen),
+                h2: LoopH2 {
+                    settings: kit.h2,
+                    runner: kit.streams,
+                    wakeups: kit.wakeups,
+                },
+            };
+            *leaving = match complete_loop(session, done, &mut io, &lend) {
                 Next::Open => None,
                 Next::Close => Some(Leave::Close),
                 Next::Promote => Some(Leave::Promote),
@@ -102,6 +122,9 @@ impl Worker {
             date,
             cfg,
             counters,
+            h2,
+            streams,
+            wakeups,
             ..
         } = self;
         let conn = &mut conns[key];
@@ -112,7 +135,11 @@ impl Worker {
             cfg,
             table,
             now,
+            h2,
+            streams,
+            wakeups,
         };
+        let id = (key, conn.gen);
         let Conn {
             session,
             leaving,
@@ -147,7 +174,7 @@ impl Worker {
                     e if is_retry(-e) => None,
                     _ => Some(Done::Failed),
                 };
-                let t = done.map(|d| feed(session, leaving, *remote, d, &mut kit));
+                let t = done.map(|d| feed(session, leaving, *remote, id, d, &mut kit));
                 if let (Some(bid), Some(b)) = (provided, bufs.as_mut()) {
                     b.give_back(bid);
                 }
@@ -167,7 +194,7 @@ impl Worker {
                     out.clear();
                     *sent = 0;
                 }
-                done.map(|d| feed(session, leaving, *remote, d, &mut kit))
+                done.map(|d| feed(session, leaving, *remote, id, d, &mut kit))
             }
         };
         if let Some(t) = traffic {
@@ -217,13 +244,11 @@ impl Worker {
             }
             let conn = &mut self.conns[key];
             if conn.send == Arm::Idle && conn.out.is_empty() {
-                let pending = conn.session.transmit();
-                if !pending.is_empty() {
+                if conn.session.has_output() {
                     if conn.out.capacity() == 0 {
                         conn.out = self.spare_out.pop().unwrap_or_default();
                     }
-                    let n = pending.len().min(SEND_CHUNK);
-                    conn.out.extend_from_slice(&pending[..n]);
+                    conn.session.copy_output(&mut conn.out, SEND_CHUNK);
                 } else if conn.session.wants_shutdown_write() {
                     // A failed shutdown means the peer is gone: lingering
                     // then ends at the first receive.
@@ -303,6 +328,9 @@ impl Worker {
             date,
             cfg,
             counters,
+            h2,
+            streams,
+            wakeups,
             ..
         } = self;
         let Some(conn) = conns.get_mut(key) else {
@@ -315,11 +343,15 @@ impl Worker {
             cfg,
             table,
             now,
+            h2,
+            streams,
+            wakeups,
         };
         let t = feed(
             &mut conn.session,
             &mut conn.leaving,
             conn.remote,
+            (key, conn.gen),
             done,
             &mut kit,
         );
@@ -352,11 +384,16 @@ impl Worker {
                     self.counters.closes.add(1);
                     return;
                 }
+                let Some(session) = conn.session.into_h1() else {
+                    tracing::error!("only an HTTP/1.1 connection can be promoted; closed");
+                    self.counters.closes.add(1);
+                    return;
+                };
                 self.counters.promoted.add(1);
                 (self.promoter)(Promotion {
                     stream: conn.stream,
                     remote: Some(conn.remote),
-                    session: conn.session,
+                    session,
                     engine: EngineKind::IoUring,
                 });
             }
