@@ -245,3 +245,6 @@ pub fn rst_cancel(stream: u32) -> Vec<u8> {
 
 /// The client connection preface.
 pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+pub mod cases;
+pub mod raw;
