@@ -285,6 +285,9 @@ pub struct Client {
     pub closed: bool,
     /// The server's SETTINGS values, as received.
     pub server_settings: Vec<(u16, u32)>,
+    /// What the server's WINDOW_UPDATEs on stream 0 added to the
+    /// connection's send window.
+    pub conn_window_added: u64,
 }
 
 impl Client {
@@ -292,6 +295,9 @@ impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
         let sock = TcpStream::connect(addr).expect("connect");
         sock.set_nodelay(true).expect("nodelay");
+        // A server that stops reading fails a write instead of hanging it.
+        sock.set_write_timeout(Some(Duration::from_secs(2)))
+            .expect("write timeout");
         Client {
             sock,
             buf: Vec::new(),
@@ -299,6 +305,7 @@ impl Client {
             partial: None,
             closed: false,
             server_settings: Vec::new(),
+            conn_window_added: 0,
         }
     }
 
@@ -370,6 +377,10 @@ impl Client {
                         .write_all(&frame(kind::SETTINGS, flag::ACK, 0, &[]));
                 }
                 let mut f = f;
+                if f.kind == kind::WINDOW_UPDATE && f.stream == 0 && f.payload.len() == 4 {
+                    let add = u32::from_be_bytes(f.payload[..4].try_into().unwrap());
+                    self.conn_window_added += u64::from(add & 0x7fff_ffff);
+                }
                 if matches!(f.kind, kind::HEADERS | kind::CONTINUATION) {
                     f.fields = self.header_block(&f);
                 }

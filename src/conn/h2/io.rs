@@ -1,11 +1,15 @@
 //! `Rewind`: the socket handed to the `h2` server, which first replays the
 //! bytes already read from it (protocol detection, the upgrade request's
-//! tail, the spliced stream-1 opener) and counts the traffic.
+//! tail, the spliced stream-1 opener), counts the traffic, and notes since
+//! when its writes have been stalled (the write timeout's clock).
 
+use std::cell::Cell;
 use std::io;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use bytes::{Buf, Bytes};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -20,6 +24,9 @@ pub struct Rewind<T> {
     inner: T,
     /// Where the byte counts go (polled only on the connection's own thread).
     tally: Arc<dyn Tally + Send + Sync>,
+    /// Since when a write has found the socket full with no write making
+    /// progress after it; `None` while output flows.
+    stalled: Rc<Cell<Option<Instant>>>,
 }
 
 impl<T> Rewind<T> {
@@ -29,6 +36,29 @@ impl<T> Rewind<T> {
             prefix,
             inner,
             tally,
+            stalled: Rc::default(),
+        }
+    }
+
+    /// Since when the socket's writes have been stalled (shared: the
+    /// connection's driver reads it while h2 owns the socket).
+    pub fn stalled(&self) -> Rc<Cell<Option<Instant>>> {
+        self.stalled.clone()
+    }
+
+    /// Notes what a write came to.
+    fn note(&self, r: &Poll<io::Result<usize>>) {
+        match r {
+            Poll::Ready(Ok(n)) => {
+                self.tally.wrote(*n as u64);
+                if *n > 0 {
+                    self.stalled.set(None);
+                }
+            }
+            Poll::Pending if self.stalled.get().is_none() => {
+                self.stalled.set(Some(Instant::now()));
+            }
+            _ => {}
         }
     }
 }
@@ -62,9 +92,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Rewind<T> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = r {
-            self.tally.wrote(n as u64);
-        }
+        self.note(&r);
         r
     }
 
@@ -74,9 +102,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Rewind<T> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        if let Poll::Ready(Ok(n)) = r {
-            self.tally.wrote(n as u64);
-        }
+        self.note(&r);
         r
     }
 
