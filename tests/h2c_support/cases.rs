@@ -112,11 +112,6 @@ impl Case {
     }
 }
 
-/// h2 0.4.20 answers every frame its codec cannot load with
-/// GOAWAY(PROTOCOL_ERROR) (`codec/framed_read.rs`), whatever the RFC names.
-const H2_FRAME_LOAD: &str = "h2 0.4.20 answers a frame it cannot load with \
-    GOAWAY(PROTOCOL_ERROR) (codec/framed_read.rs), not the RFC's code";
-
 /// h2 0.4.20 answers an HPACK decoding error with PROTOCOL_ERROR.
 const H2_HPACK: &str = "h2 0.4.20 answers an HPACK decoding error with \
     GOAWAY(PROTOCOL_ERROR) (codec/framed_read.rs), not COMPRESSION_ERROR";
@@ -828,10 +823,6 @@ fn streams() -> Vec<Case> {
                 1
             },
             Check(|c, last| goaway_names(c, last, code::FRAME_SIZE_ERROR))
-        )
-        .deviates(
-            H2_FRAME_LOAD,
-            Check(|c, last| goaway_names(c, last, code::PROTOCOL_ERROR)),
         ),
         case!(
             "5.4.1/2",
@@ -842,8 +833,7 @@ fn streams() -> Vec<Case> {
                 0
             },
             Conn(SIZE)
-        )
-        .deviates(H2_FRAME_LOAD, Conn(PROTO)),
+        ),
         case!(
             "7/1",
             ErrorHandling,
@@ -1076,8 +1066,7 @@ fn frame_types() -> Vec<Case> {
                 1
             },
             Stream(SIZE)
-        )
-        .deviates(H2_FRAME_LOAD, Conn(PROTO)),
+        ),
         case!(
             "3.3/1",
             Priority,
@@ -1155,8 +1144,7 @@ fn frame_types() -> Vec<Case> {
                 1
             },
             Conn(SIZE)
-        )
-        .deviates(H2_FRAME_LOAD, Conn(PROTO)),
+        ),
         case!(
             "6.4/3",
             RstStream,
@@ -1218,8 +1206,7 @@ fn settings_ping_goaway() -> Vec<Case> {
                 0
             },
             Conn(SIZE)
-        )
-        .deviates(H2_FRAME_LOAD, Conn(PROTO)),
+        ),
         case!(
             "6.5/2",
             Settings,
@@ -1239,8 +1226,7 @@ fn settings_ping_goaway() -> Vec<Case> {
                 0
             },
             Conn(SIZE)
-        )
-        .deviates(H2_FRAME_LOAD, Conn(PROTO)),
+        ),
         case!(
             "6.5.2/1",
             Settings,
@@ -1260,8 +1246,7 @@ fn settings_ping_goaway() -> Vec<Case> {
                 0
             },
             Conn(FLOW)
-        )
-        .deviates(H2_FRAME_LOAD, Conn(PROTO)),
+        ),
         case!(
             "6.5.2/3",
             Settings,
@@ -1355,8 +1340,7 @@ fn settings_ping_goaway() -> Vec<Case> {
                 0
             },
             Conn(SIZE)
-        )
-        .deviates(H2_FRAME_LOAD, Conn(PROTO)),
+        ),
         case!(
             "6.8/1",
             Goaway,
@@ -1423,8 +1407,7 @@ fn flow_and_continuation() -> Vec<Case> {
                 0
             },
             Conn(SIZE)
-        )
-        .deviates(H2_FRAME_LOAD, Conn(PROTO)),
+        ),
         case!(
             "3.9/1",
             WindowUpdate,
@@ -1518,8 +1501,7 @@ fn flow_and_continuation() -> Vec<Case> {
                 0
             },
             Conn(FLOW)
-        )
-        .deviates(H2_FRAME_LOAD, Conn(PROTO)),
+        ),
         case!(
             "6.10/1",
             Continuation,

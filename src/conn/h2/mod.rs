@@ -31,7 +31,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{watch, Semaphore};
 use tokio::time::{sleep_until, timeout_at};
 
-pub use io::Rewind;
+pub use io::{Rewind, Tripwire};
 pub use job::{H2Job, StreamRunner};
 pub use ready::drive_h2;
 pub use session::{H2Session, LoopH2};
@@ -76,8 +76,8 @@ pub async fn serve_h2(
     stop: watch::Receiver<Option<Instant>>,
 ) {
     let io = Rewind::new(prefix, stream, env.tally.clone());
-    let stalled = io.stalled();
-    drive(io, stalled, None, remote, env, stop).await;
+    let (stalled, trip) = (io.stalled(), io.tripwire());
+    drive(io, stalled, trip, None, remote, env, stop).await;
 }
 
 /// Serves a connection that just answered `Upgrade: h2c` with 101: collects
@@ -110,8 +110,8 @@ pub async fn serve_upgraded(
     prefix.extend_from_slice(&STREAM1_OPENER);
     prefix.extend_from_slice(&buf[end..]);
     let io = Rewind::new(prefix.freeze(), stream, env.tally.clone());
-    let stalled = io.stalled();
-    drive(io, stalled, Some(request), remote, env, stop).await;
+    let (stalled, trip) = (io.stalled(), io.tripwire());
+    drive(io, stalled, trip, Some(request), remote, env, stop).await;
 }
 
 /// Counts a stream in flight; its drop marks the connection's last activity.
@@ -133,9 +133,12 @@ impl Drop for InFlight {
 /// so frames queued by stream tasks reach the socket. `stalled` says since
 /// when the socket has refused writes: a client that reads nothing for the
 /// write timeout is cut (its output stays bounded by h2's send buffers).
+/// `trip` says when the client broke a frame rule the guard checks: the
+/// connection goes away with the RFC's code.
 async fn drive<T>(
     io: T,
     stalled: Rc<Cell<Option<Instant>>>,
+    trip: Rc<Tripwire>,
     mut stream1: Option<http::Request<Bytes>>,
     remote: Option<SocketAddr>,
     env: Rc<H2Env>,
@@ -211,6 +214,12 @@ async fn drive<T>(
                 if idle && leaving.is_none() {
                     conn.graceful_shutdown();
                     leaving = Some(Instant::now() + GOAWAY_LINGER);
+                }
+            }
+            _ = trip.notify.notified() => {
+                if let Some(reason) = trip.reason.take() {
+                    tracing::debug!(%reason, "h2 client frame breaks a frame rule");
+                    conn.abrupt_shutdown(reason);
                 }
             }
             changed = stop.changed(), if leaving.is_none() => {
