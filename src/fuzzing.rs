@@ -458,3 +458,157 @@ pub fn detect_protocol(data: &[u8]) {
         assert_eq!(whole, first);
     }
 }
+
+/// Largest output one turn of an h2c connection may leave unsent: the
+/// in-memory write cap plus what one refused write can overshoot it by.
+const H2_TURN_OUTPUT_MAX: usize = 512 * 1024;
+
+/// Output bytes an h2c connection may write per input byte (a response to
+/// a request of a few bytes that names dynamic-table entries, a PING's
+/// answer), plus a fixed allowance for the server's opening SETTINGS.
+const H2_OUTPUT_PER_INPUT: usize = 64;
+
+/// A loop-hosted h2c connection ([`H2Session`](crate::conn::h2::H2Session))
+/// over its in-memory I/O, fed the data's bytes (after the client preface,
+/// unless the data begins with `P`) in the pieces the data chooses, polled
+/// after every piece, its output drained each turn: it never panics, a turn
+/// ends (no endless re-polling), each turn's unsent output is bounded, the
+/// whole output is bounded by the input, and what it writes is a sequence
+/// of whole frames that begins with the server's SETTINGS.
+pub fn h2c(data: &[u8]) {
+    use crate::conn::h2::{H2Job, H2Session, LoopH2, StreamRunner, Wakeups};
+    use crate::conn::{Io, Traffic};
+    use crate::proto::detect::PREFACE;
+    use crate::proto::h2::H2Settings;
+    use std::sync::{Arc, Mutex};
+
+    let (cuts, raw) = split_input(data);
+    let mut input = Vec::with_capacity(PREFACE.len() + raw.len());
+    if raw.first() != Some(&b'P') {
+        input.extend_from_slice(PREFACE);
+    }
+    input.extend_from_slice(raw);
+    static TABLE: OnceLock<RouteTable> = OnceLock::new();
+    let table = TABLE.get_or_init(|| session_router().table());
+    let cfg = ConnConfig {
+        limits: small_limits(),
+        ..ConnConfig::default()
+    };
+    let settings = H2Settings {
+        max_header_list_size: 4096,
+        max_concurrent_streams: 8,
+        ..H2Settings::default()
+    };
+    // Async streams would go to the pool: here they are dropped, which
+    // resets them (as a pool that is gone would).
+    let jobs: Arc<Mutex<Vec<H2Job>>> = Arc::default();
+    let sink = jobs.clone();
+    let runner: StreamRunner = Arc::new(move |job| sink.lock().unwrap().push(job));
+    let wakeups = Wakeups::new(Box::new(|| {}));
+    wakeups.enter();
+    let lend = LoopH2 {
+        settings: &settings,
+        runner: &runner,
+        wakeups: &wakeups,
+    };
+    let date = DateCache::new(SystemTime::now());
+    let mut resp = Response::new();
+    let mut pool = BufPool::new(512);
+    let now = Instant::now();
+    let parts = pieces(&input, cuts);
+    let mut session = H2Session::new(parts[0], now, 1, 1, &lend);
+    let mut out = Vec::new();
+    let mut turn = |session: &mut H2Session, out: &mut Vec<u8>| {
+        for _ in 0..64 {
+            let mut env = Env {
+                table,
+                date: &date,
+                resp: &mut resp,
+                info: ServeInfo {
+                    engine: EngineKind::Epoll,
+                    dispatch: Dispatch::Inline,
+                    remote: None,
+                },
+            };
+            let mut io = Io {
+                pool: &mut pool,
+                env: &mut env,
+                cfg: &cfg,
+                now,
+                traffic: Traffic::default(),
+            };
+            session.poll(&mut io, &lend);
+            jobs.lock().unwrap().clear();
+            let n = session.with_transmit(|bytes| {
+                assert!(
+                    bytes.len() <= H2_TURN_OUTPUT_MAX,
+                    "{} bytes unsent",
+                    bytes.len()
+                );
+                out.extend_from_slice(bytes);
+                bytes.len()
+            });
+            session.on_sent(n, now);
+            if session.wants_shutdown_write() {
+                session.on_write_shut(now, &cfg);
+            }
+            let mut woken = Vec::new();
+            wakeups.take(&mut woken);
+            if !session.wants_poll() && woken.is_empty() {
+                return;
+            }
+        }
+        panic!("the connection still wants polling after 64 turns");
+    };
+    turn(&mut session, &mut out);
+    for piece in &parts[1..] {
+        let mut rest = *piece;
+        while !rest.is_empty() && !session.is_closed() {
+            if !session.wants_read() {
+                // Over the read cap: h2 takes what was read first.
+                turn(&mut session, &mut out);
+                if !session.wants_read() {
+                    break;
+                }
+            }
+            let n = session.with_read_buf(|buf| {
+                let n = buf.len().min(rest.len());
+                buf[..n].copy_from_slice(&rest[..n]);
+                n
+            });
+            session.on_read(n, now);
+            rest = &rest[n..];
+        }
+        turn(&mut session, &mut out);
+        if session.is_closed() {
+            break;
+        }
+    }
+    if !session.is_closed() {
+        session.on_eof();
+        turn(&mut session, &mut out);
+    }
+    assert!(
+        out.len() <= 1024 + H2_OUTPUT_PER_INPUT * input.len(),
+        "{} output bytes for {} input bytes",
+        out.len(),
+        input.len()
+    );
+    check_frames(&out);
+}
+
+/// `out` is whole frames, the first (if any) the server's SETTINGS.
+fn check_frames(mut out: &[u8]) {
+    let mut first = true;
+    while !out.is_empty() {
+        assert!(out.len() >= 9, "a partial frame header");
+        let len = usize::from(out[0]) << 16 | usize::from(out[1]) << 8 | usize::from(out[2]);
+        assert!(out.len() >= 9 + len, "a partial frame");
+        if first {
+            let stream = u32::from_be_bytes([out[5], out[6], out[7], out[8]]);
+            assert_eq!((out[3], stream), (0x4, 0), "the server's SETTINGS first");
+            first = false;
+        }
+        out = &out[9 + len..];
+    }
+}

@@ -52,3 +52,8 @@ fn router() {
 fn detect() {
     target("detect", switchyard::fuzzing::detect_protocol);
 }
+
+#[test]
+fn h2c() {
+    target("h2c", switchyard::fuzzing::h2c);
+}

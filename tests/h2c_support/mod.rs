@@ -210,6 +210,36 @@ pub fn threads(pid: u32) -> usize {
         .expect("a Threads: line")
 }
 
+/// Resident memory of a process in KiB (`VmRSS:` of `/proc/PID/status`).
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("a VmRSS: line")
+}
+
+/// Open descriptors of a process.
+pub fn fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("proc fd")
+        .count()
+}
+
+/// Waits (at most `limit`) until the process has at most `n` descriptors;
+/// the count last seen.
+pub fn fds_settle(pid: u32, n: usize, limit: Duration) -> usize {
+    let until = Instant::now() + limit;
+    loop {
+        let now = fds(pid);
+        if now <= n || Instant::now() >= until {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// One raw frame: the 9-byte header, then `payload`.
 pub fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
     let len = payload.len() as u32;
@@ -245,3 +275,6 @@ pub fn rst_cancel(stream: u32) -> Vec<u8> {
 
 /// The client connection preface.
 pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+pub mod cases;
+pub mod raw;

@@ -24,6 +24,7 @@ pub(super) const WRITE_CAP: usize = 256 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
 
 use crate::conn::InBuf;
+use crate::proto::h2::FrameGuard;
 
 /// The bytes between a socket and its h2 connection.
 #[derive(Debug, Default)]
@@ -39,6 +40,9 @@ pub(super) struct Bufs {
     /// A write was refused at the cap: h2 must be polled again once output
     /// drained.
     pub(super) blocked: bool,
+    /// The frame rules checked before h2 reads: once it trips, h2 reads
+    /// nothing more and the session ends the connection with its code.
+    pub(super) guard: FrameGuard,
 }
 
 impl Bufs {
@@ -110,6 +114,7 @@ impl Bufs {
     pub(super) fn release(&mut self) {
         *self = Bufs {
             eof: self.eof,
+            guard: self.guard.clone(),
             ..Bufs::default()
         };
     }
@@ -136,16 +141,22 @@ impl AsyncRead for MemIo {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let mut b = self.0.lock();
-        let unread = b.unread();
-        if unread.is_empty() {
-            // No waker: the loop polls the connection after every read.
-            return if b.eof {
+        let b = &mut *b;
+        let unread = b.input.filled();
+        if unread.is_empty() || b.guard.tripped().is_some() {
+            // No waker: the loop polls the connection after every read (and
+            // ends it once the guard tripped).
+            return if b.eof && b.guard.tripped().is_none() {
                 Poll::Ready(Ok(()))
             } else {
                 Poll::Pending
             };
         }
         let n = unread.len().min(buf.remaining());
+        let n = b.guard.pass(&unread[..n]);
+        if n == 0 {
+            return Poll::Pending;
+        }
         buf.put_slice(&unread[..n]);
         b.input.consume(n);
         Poll::Ready(Ok(()))

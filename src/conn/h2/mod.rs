@@ -33,7 +33,7 @@ use tokio::sync::{watch, Semaphore};
 use tokio::time::{sleep_until, timeout_at};
 
 pub use complete::complete_h2;
-pub use io::Rewind;
+pub use io::{Rewind, Tripwire};
 pub use job::{H2Job, StreamRunner};
 pub use ready::drive_h2;
 pub use session::{H2Session, LoopH2};
@@ -78,7 +78,8 @@ pub async fn serve_h2(
     stop: watch::Receiver<Option<Instant>>,
 ) {
     let io = Rewind::new(prefix, stream, env.tally.clone());
-    drive(io, None, remote, env, stop).await;
+    let (stalled, trip) = (io.stalled(), io.tripwire());
+    drive(io, stalled, trip, None, remote, env, stop).await;
 }
 
 /// Serves a connection that just answered `Upgrade: h2c` with 101: collects
@@ -111,7 +112,8 @@ pub async fn serve_upgraded(
     prefix.extend_from_slice(&STREAM1_OPENER);
     prefix.extend_from_slice(&buf[end..]);
     let io = Rewind::new(prefix.freeze(), stream, env.tally.clone());
-    drive(io, Some(request), remote, env, stop).await;
+    let (stalled, trip) = (io.stalled(), io.tripwire());
+    drive(io, stalled, trip, Some(request), remote, env, stop).await;
 }
 
 /// Counts a stream in flight; its drop marks the connection's last activity.
@@ -130,9 +132,15 @@ impl Drop for InFlight {
 }
 
 /// The accept loop: one local task per stream; the connection is polled here
-/// so frames queued by stream tasks reach the socket.
+/// so frames queued by stream tasks reach the socket. `stalled` says since
+/// when the socket has refused writes: a client that reads nothing for the
+/// write timeout is cut (its output stays bounded by h2's send buffers).
+/// `trip` says when the client broke a frame rule the guard checks: the
+/// connection goes away with the RFC's code.
 async fn drive<T>(
     io: T,
+    stalled: Rc<Cell<Option<Instant>>>,
+    trip: Rc<Tripwire>,
     mut stream1: Option<http::Request<Bytes>>,
     remote: Option<SocketAddr>,
     env: Rc<H2Env>,
@@ -166,6 +174,13 @@ async fn drive<T>(
             None if active.get() == 0 => last.get() + env.cfg.idle_timeout,
             None => Instant::now() + env.cfg.idle_timeout,
         };
+        // A stall that begins while the select below waits is looked at
+        // within one write timeout: the cut comes at most twice as late.
+        let write_by = match stalled.get() {
+            Some(since) => since + env.cfg.write_timeout,
+            None => Instant::now() + env.cfg.write_timeout,
+        };
+        let until = until.min(write_by);
         tokio::select! {
             next = conn.accept() => match next {
                 Some(Ok((req, respond))) => {
@@ -189,12 +204,24 @@ async fn drive<T>(
                 None => break,
             },
             _ = sleep_until(tokio::time::Instant::from_std(until)) => {
-                if leaving.is_some() {
+                let now = Instant::now();
+                if stalled.get().is_some_and(|since| now >= since + env.cfg.write_timeout) {
+                    tracing::debug!("h2 client does not read; closing");
                     break;
                 }
-                if active.get() == 0 && Instant::now() >= last.get() + env.cfg.idle_timeout {
+                if leaving.is_some_and(|at| now >= at) {
+                    break;
+                }
+                let idle = active.get() == 0 && now >= last.get() + env.cfg.idle_timeout;
+                if idle && leaving.is_none() {
                     conn.graceful_shutdown();
                     leaving = Some(Instant::now() + GOAWAY_LINGER);
+                }
+            }
+            _ = trip.notify.notified() => {
+                if let Some(reason) = trip.reason.take() {
+                    tracing::debug!(%reason, "h2 client frame breaks a frame rule");
+                    conn.abrupt_shutdown(reason);
                 }
             }
             changed = stop.changed(), if leaving.is_none() => {

@@ -140,6 +140,8 @@ pub struct H2Session {
     leaving: Option<Instant>,
     /// Shutdown began: GOAWAY at the next turn, closed by then regardless.
     drain_at: Option<Instant>,
+    /// The frame guard tripped and h2 was told to go away with its code.
+    refused: bool,
 }
 
 impl H2Session {
@@ -193,6 +195,7 @@ impl H2Session {
             wrote_at: now,
             leaving: None,
             drain_at: None,
+            refused: false,
         }
     }
 
@@ -492,6 +495,17 @@ impl H2Session {
                         return;
                     }
                     Poll::Pending => break,
+                }
+            }
+            if !self.refused {
+                let tripped = self.bufs.lock().guard.tripped();
+                if let Some(reason) = tripped {
+                    // GOAWAY with the RFC's code; the next poll writes it
+                    // and ends the connection.
+                    tracing::debug!(%reason, "h2 client frame breaks a frame rule");
+                    conn.abrupt_shutdown(reason);
+                    self.refused = true;
+                    continue;
                 }
             }
             answered |= sv.poll_bodies(&mut cx);
