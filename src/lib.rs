@@ -76,6 +76,8 @@ pub mod handler;
 pub mod router;
 pub mod server;
 pub mod testing;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 // The machinery below is public so the benchmarks and the allocation proof can
 // drive it directly; it is not part of the API and may change at any time.

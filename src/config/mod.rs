@@ -14,6 +14,8 @@ use crate::conn::ConnConfig;
 use crate::proto::h1::Limits;
 pub use crate::proto::h2::H2Settings;
 use crate::router::Dispatch;
+#[cfg(feature = "tls")]
+use crate::tls::TlsConfig;
 
 /// The server's settings, as a user writes them. Every field has a default a
 /// production server would accept.
@@ -104,6 +106,12 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// h2c settings and abuse limits.
     pub h2: H2Settings,
+    /// Serve TLS on the listen address (ALPN: `h2` and `http/1.1`) instead
+    /// of plaintext. TLS is served by the std engine: with it,
+    /// [`EngineChoice::Adaptive`] runs the std engine, and `Epoll` or
+    /// `IoUring` refuse to start.
+    #[cfg(feature = "tls")]
+    pub tls: Option<TlsConfig>,
 }
 
 impl Default for Config {
@@ -128,6 +136,8 @@ impl Default for Config {
             max_pending_input: 4 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(10),
             h2: H2Settings::default(),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -186,6 +196,9 @@ pub struct Resolved {
     pub shutdown_grace: Duration,
     /// h2c settings.
     pub h2: H2Settings,
+    /// TLS, its ALPN set for `protocol`; none for plaintext.
+    #[cfg(feature = "tls")]
+    pub tls: Option<TlsConfig>,
 }
 
 impl Config {
@@ -220,7 +233,7 @@ impl Config {
                     self.addr
                 ))
             })?;
-        let engine = self.engine.resolve().map_err(ConfigError)?;
+        let engine = self.resolve_engine()?;
         if self.protocol == Protocol::H2c && engine == EngineKind::IoUring {
             return Err(ConfigError(
                 "protocol h2c is not available on engine io-uring yet (its workers speak                  HTTP/1.1 only); use --engine epoll or std for h2c"
@@ -269,6 +282,26 @@ impl Config {
             },
             shutdown_grace: self.shutdown_grace,
             h2: self.h2,
+            #[cfg(feature = "tls")]
+            tls: self.tls.as_ref().map(|t| t.for_protocol(self.protocol)),
         })
+    }
+
+    /// The engine that runs: TLS is served by the std engine only.
+    fn resolve_engine(&self) -> Result<EngineKind, ConfigError> {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            return match self.engine {
+                EngineChoice::Std => Ok(EngineKind::Std),
+                EngineChoice::Adaptive => {
+                    tracing::info!("TLS is served by the std engine: the adaptive engine runs std");
+                    Ok(EngineKind::Std)
+                }
+                EngineChoice::Epoll | EngineChoice::IoUring => Err(ConfigError(
+                    "TLS is served by the std engine; use --engine std".into(),
+                )),
+            };
+        }
+        self.engine.resolve().map_err(ConfigError)
     }
 }
