@@ -84,6 +84,35 @@ struct Flags {
     /// connections go back to epoll (default: the engine's own).
     #[arg(long)]
     adaptive_down: Option<u32>,
+    /// Serve TLS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+}
+
+/// `config` serving TLS with the PEM files `cert` and `key`; exits with a
+/// line naming the file at fault when they do not make a TLS config.
+#[cfg(feature = "tls")]
+fn with_tls(config: Config, cert: &std::path::Path, key: &std::path::Path) -> Config {
+    match switchyard::tls::TlsConfig::from_pem_files(cert, key) {
+        Ok(tls) => Config {
+            tls: Some(tls),
+            ..config
+        },
+        Err(e) => {
+            eprintln!("conformance: cannot start: {e}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Without the `tls` feature, TLS flags refuse the start.
+#[cfg(not(feature = "tls"))]
+fn with_tls(_: Config, _: &std::path::Path, _: &std::path::Path) -> Config {
+    eprintln!("conformance: cannot start: TLS is not built in (build with the `tls` feature)");
+    std::process::exit(2);
 }
 
 /// The running server's actors, for the handlers that talk to them.
@@ -103,7 +132,7 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
     let flags = Flags::parse();
-    let config = Config {
+    let mut config = Config {
         addr: flags.addr.clone(),
         listen_fd: flags
             .listen_fd
@@ -122,6 +151,9 @@ fn main() {
         adaptive_down: flags.adaptive_down,
         ..Config::default()
     };
+    if let (Some(cert), Some(key)) = (&flags.tls_cert, &flags.tls_key) {
+        config = with_tls(config, cert, key);
+    }
     let grace = config.shutdown_grace;
     let signals = match switchyard::server::Signals::new() {
         Ok(s) => s,

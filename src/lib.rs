@@ -76,6 +76,8 @@ pub mod handler;
 pub mod router;
 pub mod server;
 pub mod testing;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod tower;
 
 // The machinery below is public so the benchmarks and the allocation proof can

@@ -14,6 +14,8 @@ use crate::conn::ConnConfig;
 use crate::proto::h1::Limits;
 pub use crate::proto::h2::H2Settings;
 use crate::router::Dispatch;
+#[cfg(feature = "tls")]
+use crate::tls::TlsConfig;
 
 /// The server's settings, as a user writes them. Every field has a default a
 /// production server would accept.
@@ -125,6 +127,12 @@ pub struct Config {
     /// new connections go back to epoll; below `adaptive_up`. `None`: the
     /// engine's own.
     pub adaptive_down: Option<u32>,
+    /// Serve TLS on the listen address (ALPN: `h2` and `http/1.1`) instead
+    /// of plaintext. TLS is served by the std engine: with it,
+    /// [`EngineChoice::Adaptive`] runs the std engine, and `Epoll` or
+    /// `IoUring` refuse to start.
+    #[cfg(feature = "tls")]
+    pub tls: Option<TlsConfig>,
 }
 
 impl Default for Config {
@@ -152,6 +160,8 @@ impl Default for Config {
             h2: H2Settings::default(),
             adaptive_up: None,
             adaptive_down: None,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -228,6 +238,9 @@ pub struct Resolved {
     /// Set when the adaptive engine runs (`engine` is then the engine it
     /// starts on, epoll): its controller's thresholds.
     pub adaptive: Option<AdaptiveSettings>,
+    /// TLS, its ALPN set for `protocol`; none for plaintext.
+    #[cfg(feature = "tls")]
+    pub tls: Option<TlsConfig>,
 }
 
 impl Config {
@@ -262,7 +275,7 @@ impl Config {
                     self.addr
                 ))
             })?;
-        let engine = self.engine.resolve().map_err(ConfigError)?;
+        let engine = self.resolve_engine()?;
         self.h2.validate().map_err(ConfigError)?;
         let adaptive = self.adaptive_settings()?;
         if self.max_headers == 0 || self.max_headers > crate::proto::h1::MAX_HEADERS {
@@ -309,12 +322,37 @@ impl Config {
             shutdown_grace: self.shutdown_grace,
             h2: self.h2,
             adaptive,
+            #[cfg(feature = "tls")]
+            tls: self.tls.as_ref().map(|t| t.for_protocol(self.protocol)),
         })
+    }
+
+    /// The engine that runs: TLS is served by the std engine only.
+    fn resolve_engine(&self) -> Result<EngineKind, ConfigError> {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            return match self.engine {
+                EngineChoice::Std => Ok(EngineKind::Std),
+                EngineChoice::Adaptive => {
+                    tracing::info!("TLS is served by the std engine: the adaptive engine runs std");
+                    Ok(EngineKind::Std)
+                }
+                EngineChoice::Epoll | EngineChoice::IoUring => Err(ConfigError(
+                    "TLS is served by the std engine; use --engine std".into(),
+                )),
+            };
+        }
+        self.engine.resolve().map_err(ConfigError)
     }
 
     /// The adaptive engine's thresholds when it runs (on Linux), checked.
     fn adaptive_settings(&self) -> Result<Option<AdaptiveSettings>, ConfigError> {
-        let adaptive = self.engine == EngineChoice::Adaptive && cfg!(target_os = "linux");
+        #[cfg(feature = "tls")]
+        let tls = self.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        let tls = false;
+        // With TLS the std engine serves (see `resolve_engine`).
+        let adaptive = self.engine == EngineChoice::Adaptive && cfg!(target_os = "linux") && !tls;
         if !adaptive {
             return Ok(None);
         }

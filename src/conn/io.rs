@@ -15,6 +15,18 @@ pub trait Socket {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize>;
     /// Sends the peer a FIN; reading stays possible.
     fn shutdown_write(&mut self) -> io::Result<()>;
+    /// Pushes bytes a write took but the socket still holds (a TLS layer's
+    /// records) toward the kernel: true once none is held. A plain socket
+    /// holds none.
+    fn flush_held(&mut self) -> io::Result<bool> {
+        Ok(true)
+    }
+    /// Whether written bytes (or a write shutdown) are still held, to be
+    /// pushed by [`flush_held`](Self::flush_held) once the socket is
+    /// writable.
+    fn holds_output(&self) -> bool {
+        false
+    }
 }
 
 impl Socket for std::net::TcpStream {
@@ -136,6 +148,14 @@ pub fn flush<S: Socket>(
                 session.on_error(link.pool);
                 return false;
             }
+        }
+    }
+    match sock.flush_held() {
+        Ok(true) => {}
+        Ok(false) => return true,
+        Err(_) => {
+            session.on_error(link.pool);
+            return false;
         }
     }
     if session.wants_shutdown_write() {

@@ -33,7 +33,7 @@ pub use respond::{
 pub(crate) use session::READ_CHUNK;
 pub use session::{H1Session, Link, Outcome, Processed};
 pub use settings::ConnConfig;
-pub(crate) use task::{serve_h1, Served, Serving};
+pub(crate) use task::{serve_h1, Served, Serving, TaskSocket};
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -5,7 +5,9 @@
 //! awaited; between turns it waits for whatever the session asks for
 //! (readability, writability, a live body's next piece, its deadline).
 //! Like every driver it only moves bytes: the policies are the session's.
+//! It serves any [`TaskSocket`]: a tokio `TcpStream`, or TLS above one.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Instant, SystemTime};
@@ -83,6 +85,34 @@ impl State {
     }
 }
 
+/// A socket the task driver serves: non-blocking reads and writes, and
+/// waits for readiness. The choice of socket (plain or TLS) is made once
+/// per connection, when the driver is instantiated for it.
+pub trait TaskSocket: Socket {
+    /// Resolves once a read may make progress (bytes, EOF or an error).
+    fn readable(&self) -> impl Future<Output = io::Result<()>>;
+    /// Resolves once a write may make progress.
+    fn writable(&self) -> impl Future<Output = io::Result<()>>;
+    /// Reads what has arrived now, past the runtime's readiness cache (see
+    /// [`read_arrived`]): shutdown asks this before it calls a connection
+    /// idle.
+    fn read_arrived(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+}
+
+impl TaskSocket for TcpStream {
+    fn readable(&self) -> impl Future<Output = io::Result<()>> {
+        TcpStream::readable(self)
+    }
+
+    fn writable(&self) -> impl Future<Output = io::Result<()>> {
+        TcpStream::writable(self)
+    }
+
+    fn read_arrived(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        read_arrived(self, buf)
+    }
+}
+
 /// What a connection task is lent by whoever runs it.
 pub(crate) struct Serving<'a> {
     /// Route table snapshots.
@@ -101,14 +131,14 @@ pub(crate) struct Serving<'a> {
 }
 
 /// How an HTTP/1.1 connection task ended.
-pub(crate) enum Served {
+pub(crate) enum Served<T> {
     /// The connection is closed.
     Closed,
     /// The connection switched to h2c: the 101 is written; serve `request` as
     /// stream 1 and continue with `rest` (bytes already read) on `stream`.
     Upgraded {
         /// The socket.
-        stream: TcpStream,
+        stream: T,
         /// Bytes read after the upgrade request.
         rest: InBuf,
         /// The upgrade request, as h2 stream 1 (boxed: it is large and rare).
@@ -119,13 +149,13 @@ pub(crate) enum Served {
 /// Serves `session` on `stream` until it closes or switches to h2c; `stop`
 /// carries the shutdown deadline once shutdown begins (the connection then
 /// closes at its next request boundary, and at the deadline regardless).
-pub(crate) async fn serve_h1(
-    mut stream: TcpStream,
+pub(crate) async fn serve_h1<T: TaskSocket>(
+    mut stream: T,
     session: H1Session,
     remote: Option<SocketAddr>,
     with: &Serving<'_>,
     stop: &mut watch::Receiver<Option<Instant>>,
-) -> Served {
+) -> Served<T> {
     let mut st = Box::new(State {
         session,
         pool: BufPool::new(BUF_SIZE),
@@ -180,7 +210,7 @@ pub(crate) async fn serve_h1(
             }
         }
         let wants_read = st.session.wants_read() && !upgrade;
-        let wants_write = !st.session.transmit().is_empty();
+        let wants_write = !st.session.transmit().is_empty() || stream.holds_output();
         let body = st.session.wants_body_chunk().cloned();
         let deadline = st.session.deadline().at;
         let until = hard_stop.map_or(deadline, |h| h.min(deadline));
@@ -243,13 +273,13 @@ pub(crate) fn read_arrived(stream: &TcpStream, buf: &mut [u8]) -> io::Result<usi
     std::io::Read::read(&mut &*socket2::SockRef::from(stream), buf)
 }
 
-/// A task's socket read with [`read_arrived`] (for the shutdown check only;
-/// the driver's own reads go through tokio's readiness).
-struct Arrived<'s>(&'s mut TcpStream);
+/// A task's socket read with [`TaskSocket::read_arrived`] (for the shutdown
+/// check only; the driver's own reads go through tokio's readiness).
+struct Arrived<'s, T>(&'s mut T);
 
-impl Socket for Arrived<'_> {
+impl<T: TaskSocket> Socket for Arrived<'_, T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        read_arrived(self.0, buf)
+        self.0.read_arrived(buf)
     }
 
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {

@@ -572,6 +572,39 @@ pub fn post(path: &str, content_type: Option<&str>, body: &[u8]) -> Vec<u8> {
     req
 }
 
+/// Parses one complete response at the start of `buf`, for clients that
+/// read their own stream (TLS): the response and the bytes it used, or None
+/// while incomplete. A body delimited by the close is complete once
+/// `closed`.
+pub fn parse_response(buf: &[u8], closed: bool) -> Option<(Resp, usize)> {
+    let (mut resp, head_len, framing) = parse_head(buf)?;
+    let rest = &buf[head_len..];
+    let framing = if (100..200).contains(&resp.status) || resp.status == 204 {
+        Framing::Length(0)
+    } else {
+        framing
+    };
+    let used = match framing {
+        Framing::Length(n) if rest.len() >= n => {
+            resp.body = rest[..n].to_vec();
+            n
+        }
+        Framing::Length(_) => return None,
+        Framing::Chunked => {
+            let (body, used) = decode_chunked(rest)?;
+            resp.chunked = true;
+            resp.body = body;
+            used
+        }
+        Framing::UntilClose if closed => {
+            resp.body = rest.to_vec();
+            rest.len()
+        }
+        Framing::UntilClose => return None,
+    };
+    Some((resp, head_len + used))
+}
+
 /// How a response body is delimited.
 enum Framing {
     /// `content-length` (or none at all).

@@ -68,15 +68,18 @@ pub struct H2Env {
     pub date: RefCell<DateCache>,
 }
 
-/// Serves an h2c connection whose client preface is at the start of
-/// `prefix` (bytes already read) until it closes.
-pub async fn serve_h2(
-    stream: TcpStream,
+/// Serves an HTTP/2 connection whose client preface is at the start of
+/// `prefix` (bytes already read) until it closes: h2c on a `TcpStream`, or
+/// h2 on a TLS stream whose ALPN chose it.
+pub async fn serve_h2<T>(
+    stream: T,
     prefix: Bytes,
     remote: Option<SocketAddr>,
     env: Rc<H2Env>,
     stop: watch::Receiver<Option<Instant>>,
-) {
+) where
+    T: AsyncRead + AsyncWrite + Unpin + 'static,
+{
     let io = Rewind::new(prefix, stream, env.tally.clone());
     let (stalled, trip) = (io.stalled(), io.tripwire());
     drive(io, stalled, trip, None, remote, env, stop).await;

@@ -1,6 +1,7 @@
 //! One std-engine connection: protocol detection from the first bytes (per
 //! `--protocol`), then HTTP/1.1 through the shared connection task (switching
-//! to h2c on `Upgrade: h2c` under `auto`) or h2c through `conn::h2`.
+//! to h2c on `Upgrade: h2c` under `auto`) or h2c through `conn::h2`. A TLS
+//! connection goes to `tls` first, which comes back to [`serve_http1`].
 
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -14,7 +15,7 @@ use tokio::time::timeout_at;
 
 use crate::config::Protocol;
 use crate::conn::h2::{serve_h2, serve_upgraded, H2Env};
-use crate::conn::{serve_h1, H1Session, InBuf, OutBuf, Served, Serving};
+use crate::conn::{serve_h1, H1Session, InBuf, OutBuf, Served, Serving, TaskSocket};
 use crate::metrics::Counted;
 use crate::proto::detect::{detect, Detected};
 use crate::router::Dispatch;
@@ -28,6 +29,9 @@ pub(super) struct ConnEnv {
     pub(super) protocol: Protocol,
     /// Table, settings, counters (shared with h2 streams).
     pub(super) h2: Rc<H2Env>,
+    /// The TLS handshake, when the server speaks TLS.
+    #[cfg(feature = "tls")]
+    pub(super) tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// The protocol a connection speaks.
@@ -47,8 +51,14 @@ pub(super) async fn serve_conn(
 ) {
     let h2 = &env.h2;
     let _counted = Counted::open(&*h2.tally);
-    // One head budget from the accept, for detection and the first request alike.
+    // One head budget from the accept, for detection (or the TLS
+    // handshake) and the first request alike.
     let accepted = Instant::now();
+    #[cfg(feature = "tls")]
+    if let Some(acceptor) = &env.tls {
+        super::tls::serve_tls(stream, remote, env, acceptor, accepted, stop).await;
+        return;
+    }
     let mut stream = stream;
     let speaks = match env.protocol {
         Protocol::Http1 => Some(Speaks::H1(InBuf::default())),
@@ -63,18 +73,9 @@ pub(super) async fn serve_conn(
             serve_h2(stream, prefix, Some(remote), h2.clone(), stop).await;
         }
         Some(Speaks::H1(input)) => {
-            let with = Serving {
-                table: &h2.table,
-                cfg: h2.cfg,
-                engine: h2.engine,
-                arbiter_dispatch: Dispatch::Inline,
-                tally: &*h2.tally,
-            };
-            let mut session = H1Session::with_buffers(&h2.cfg, accepted, input, OutBuf::default());
-            if env.protocol == Protocol::Auto {
-                session = session.allow_h2c_upgrade();
-            }
-            let served = serve_h1(stream, session, Some(remote), &with, &mut stop).await;
+            let upgrade = env.protocol == Protocol::Auto;
+            let served =
+                serve_http1(stream, input, remote, env, accepted, upgrade, &mut stop).await;
             if let Served::Upgraded {
                 stream,
                 rest,
@@ -85,6 +86,33 @@ pub(super) async fn serve_conn(
             }
         }
     }
+}
+
+/// Serves HTTP/1.1 on `stream` (plain or TLS) with the shared connection
+/// task, from the bytes `input` already read; `accepted` starts the first
+/// head's budget, `h2c_upgrade` allows `Upgrade: h2c`.
+pub(super) async fn serve_http1<T: TaskSocket>(
+    stream: T,
+    input: InBuf,
+    remote: SocketAddr,
+    env: &ConnEnv,
+    accepted: Instant,
+    h2c_upgrade: bool,
+    stop: &mut watch::Receiver<Option<Instant>>,
+) -> Served<T> {
+    let h2 = &env.h2;
+    let with = Serving {
+        table: &h2.table,
+        cfg: h2.cfg,
+        engine: h2.engine,
+        arbiter_dispatch: Dispatch::Inline,
+        tally: &*h2.tally,
+    };
+    let mut session = H1Session::with_buffers(&h2.cfg, accepted, input, OutBuf::default());
+    if h2c_upgrade {
+        session = session.allow_h2c_upgrade();
+    }
+    serve_h1(stream, session, Some(remote), &with, stop).await
 }
 
 /// Reads until the first bytes tell the protocol (within the header

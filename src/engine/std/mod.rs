@@ -2,9 +2,12 @@
 //! arbiter per worker, each accepting on its own SO_REUSEPORT listener; each
 //! connection is a local task on its worker's arbiter that detects the
 //! protocol and serves HTTP/1.1 through `conn` (sync routes on the arbiter,
-//! async routes off it) or h2c through `conn::h2`.
+//! async routes off it) or h2c through `conn::h2`; with TLS configured, it
+//! completes the handshake first and ALPN picks h2 or HTTP/1.1 (`tls`).
 
 mod conn;
+#[cfg(feature = "tls")]
+mod tls;
 mod worker;
 
 use std::io;

@@ -112,6 +112,12 @@ impl Worker {
                 tally: self.counters.clone(),
                 date: RefCell::new(DateCache::new(SystemTime::now())),
             }),
+            #[cfg(feature = "tls")]
+            tls: self
+                .cfg
+                .tls
+                .as_ref()
+                .map(|t| tokio_rustls::TlsAcceptor::from(t.server())),
         });
         let lasting = Lasting {
             env,
