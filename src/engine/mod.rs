@@ -41,7 +41,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub use listen::{bind_all, Listen, SharedPort};
-pub use messages::{Ack, Control};
+pub use messages::{ask_all, Ack, Acks, Control, ACK_TIMEOUT};
 pub use promote::{Promoter, Promotion};
 
 use switchyard_actors::{ExitEvent, Recipient};

@@ -19,12 +19,8 @@ use switchyard_actors::{Actor, Context, Reply};
 use super::messages::{EngineInfo, RouteSpec, ServerMsg};
 use crate::dispatch::DispatchPool;
 use crate::engine::adaptive::{Handle, SwitchError};
-use crate::engine::{Ack, Control, Engine};
+use crate::engine::{ask_all, Ack, Control, Engine};
 use crate::router::{RouteError, Router, SharedTable};
-
-/// How long pause and resume wait for every worker's acknowledgement (a
-/// worker acknowledges at the end of its current turn).
-const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long past the shutdown deadline threads are waited for before they
 /// are left behind.
@@ -158,36 +154,21 @@ impl ServerActor {
     }
 
     /// Tells every worker, and answers once every worker acknowledged
-    /// (waiting off the actor's arbiter, at most [`ACK_TIMEOUT`]).
+    /// (waiting off the actor's arbiter, at most [`ACK_TIMEOUT`](crate::engine::ACK_TIMEOUT)).
     fn acked(&self, reply: Reply<io::Result<()>>, msg: fn(Ack) -> Control) {
         let core = lock(&self.core);
         let Some(engine) = &core.engine else {
             reply.send(Err(io::Error::other("the server is shutting down")));
             return;
         };
-        let (done, acks) = flume::unbounded();
-        if let Err(e) = engine.control(&|| msg(done.clone())) {
-            reply.send(Err(e));
-            return;
-        }
-        drop(done);
-        let workers = engine.workers();
-        std::thread::spawn(move || {
-            let deadline = Instant::now() + ACK_TIMEOUT;
-            let mut outcome = Ok(());
-            for _ in 0..workers {
-                let ack = acks.recv_deadline(deadline).unwrap_or_else(|_| {
-                    Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "not every worker acknowledged",
-                    ))
-                });
-                if outcome.is_ok() {
-                    outcome = ack;
-                }
+        match ask_all(engine.as_ref(), msg) {
+            Ok(acks) => {
+                std::thread::spawn(move || reply.send(acks.wait()));
             }
-            reply.send(outcome);
-        });
+            Err(e) => {
+                reply.send(Err(e));
+            }
+        }
     }
 }
 

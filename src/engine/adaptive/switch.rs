@@ -15,7 +15,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::policy::{Decision, Policy, Reason, Sample, Thresholds};
 use super::{Cmd, Handle, Status, SwitchError};
@@ -23,10 +23,6 @@ use crate::config::{AdaptiveSettings, EngineKind, Resolved};
 use crate::engine::{start_on, Control, Engine, Handoff, Listen, SharedPort, Watcher};
 use crate::metrics::WorkerCounters;
 use crate::router::SharedTable;
-
-/// How long a switch waits for every worker of an engine to acknowledge a
-/// resume or a pause (a worker acknowledges at the end of its turn).
-const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Starts the adaptive engine: binds the shared port, starts epoll on it
 /// accepting and io_uring on it paused (unless io_uring is refused here,
@@ -387,23 +383,8 @@ impl Controller {
 }
 
 /// Tells every worker of `engine` `msg` and waits until each acknowledged
-/// (at most [`ACK_TIMEOUT`]); answers the first failure.
+/// (at most [`ACK_TIMEOUT`](crate::engine::ACK_TIMEOUT)); answers the first
+/// failure.
 fn acked(engine: &dyn Engine, msg: fn(crate::engine::Ack) -> Control) -> io::Result<()> {
-    let (done, acks) = flume::unbounded();
-    engine.control(&|| msg(done.clone()))?;
-    drop(done);
-    let deadline = Instant::now() + ACK_TIMEOUT;
-    let mut outcome = Ok(());
-    for _ in 0..engine.workers() {
-        let ack = acks.recv_deadline(deadline).unwrap_or_else(|_| {
-            Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "not every worker acknowledged",
-            ))
-        });
-        if outcome.is_ok() {
-            outcome = ack;
-        }
-    }
-    outcome
+    crate::engine::ask_all(engine, msg)?.wait()
 }
